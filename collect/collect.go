@@ -1,0 +1,152 @@
+// Package collect turns exported flow and IDS data into what the agent sends:
+// sFlow sampled headers and Snort packets go through the packet path as frames,
+// NetFlow v5/v9 and IPFIX records become flow records, and Suricata EVE alerts
+// become records and, when severe, spoken alerts.
+//
+// The decoders (DecodeSFlow, FlowDecoder.Decode, DecodeAlertpkt, ParseEVE) are
+// pure: bytes in, typed values out, no I/O, no clock. The Run* functions own the
+// sockets and files; each never blocks its reader: datagrams go through a bounded
+// queue and are dropped and counted when it is full.
+package collect
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// Sink is what collectors feed; the agent implements it.
+type Sink interface {
+	// Frame sends a sampled packet (sFlow header, Snort packet) through the packet
+	// path: classification, traceback hash, sending. link is the pcap LINKTYPE_
+	// number of data (1 Ethernet, 101 raw IP, ...). desc "" means the default
+	// description. data is only valid during the call.
+	Frame(link uint32, data []byte, ts time.Time, desc string)
+	// Flow sends one flow record (NetFlow/IPFIX) as a PACKTER record. f is only
+	// valid during the call.
+	Flow(f *Flow)
+	// Alert raises a spoken alert (the agent sends PACKTERMSG + PACKTERSOUND +
+	// PACKTERVOICE).
+	Alert(text string)
+}
+
+// Flow is one flow record as exporters describe it.
+type Flow struct {
+	Time               time.Time
+	Src, Dst           netip.Addr
+	SPort, DPort       uint16
+	Proto              uint8 // IP protocol number
+	TCPFlags           uint8 // cumulative TCP flags of the flow
+	ICMPType, ICMPCode uint8
+	Packets, Bytes     uint64
+	Desc               string // "" = default description
+}
+
+// Link types (pcap LINKTYPE_ numbers) of the frames collectors hand to Frame.
+const (
+	LinkEthernet uint32 = 1
+	LinkRaw      uint32 = 101 // raw IPv4 or IPv6, told apart by the version nibble
+)
+
+// Stats counts what one collector saw. All fields are safe to read while it runs.
+type Stats struct {
+	Datagrams atomic.Uint64 // datagrams (or EVE lines) received
+	Malformed atomic.Uint64 // datagrams or lines that did not decode
+	Dropped   atomic.Uint64 // datagrams dropped because the queue was full
+	Frames    atomic.Uint64 // packets handed to Sink.Frame
+	Flows     atomic.Uint64 // records handed to Sink.Flow
+	Alerts    atomic.Uint64 // spoken alerts raised
+	Counters  atomic.Uint64 // sFlow counter samples (counted, not sent)
+	Skipped   atomic.Uint64 // samples, records or sets of kinds we do not use
+	Lost      atomic.Uint64 // NetFlow/IPFIX data sets whose template never came
+	Templates atomic.Uint64 // templates learnt (new or changed)
+}
+
+// Snapshot is a plain copy of Stats for printing and tests.
+type Snapshot struct {
+	Datagrams, Malformed, Dropped, Frames, Flows, Alerts, Counters, Skipped, Lost, Templates uint64
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() Snapshot {
+	return Snapshot{
+		Datagrams: s.Datagrams.Load(), Malformed: s.Malformed.Load(), Dropped: s.Dropped.Load(),
+		Frames: s.Frames.Load(), Flows: s.Flows.Load(), Alerts: s.Alerts.Load(),
+		Counters: s.Counters.Load(), Skipped: s.Skipped.Load(), Lost: s.Lost.Load(),
+		Templates: s.Templates.Load(),
+	}
+}
+
+// Options tune a collector; the zero value gives the defaults.
+type Options struct {
+	Stats *Stats // counters to update; nil: a private set
+	// Queue is the number of datagrams buffered between the socket reader and the
+	// decoder (default 64). Beyond it datagrams are dropped and counted.
+	Queue int
+	// LogEvery bounds how often malformed input is logged (default 10 s); the
+	// number suppressed meanwhile is reported with the next line.
+	LogEvery time.Duration
+	// Now is the clock (default time.Now); tests pin it.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Stats == nil {
+		o.Stats = new(Stats)
+	}
+	if o.Queue <= 0 {
+		o.Queue = 64
+	}
+	if o.LogEvery <= 0 {
+		o.LogEvery = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// limitedLog logs malformed input at most once per period, counting the rest, so
+// that a hostile or broken exporter cannot flood the log. Used by one goroutine.
+type limitedLog struct {
+	log        *slog.Logger
+	every      time.Duration
+	last       time.Time
+	suppressed int
+}
+
+func (l *limitedLog) warn(now time.Time, msg string, from string, err error) {
+	if l.log == nil {
+		return
+	}
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		l.suppressed++
+		return
+	}
+	l.log.Warn(msg, "from", from, "err", err, "suppressed", l.suppressed)
+	l.last = now
+	l.suppressed = 0
+}
+
+// discardLogger is used when the caller passes a nil logger.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
+
+// waitCtx closes c when ctx ends; it lets blocking reads be interrupted.
+func closeOnDone(ctx context.Context, c interface{ Close() error }) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.Close()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
+}

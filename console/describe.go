@@ -1,0 +1,244 @@
+package console
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/protocol"
+)
+
+// classNames are PACKTER's ten flag classes (flag % 10), in words a screen
+// reader says well.
+var classNames = [10]string{
+	"TCP", "TCP SYN", "TCP FIN or RST", "UDP", "ICMP",
+	"IPv6 TCP", "IPv6 TCP SYN", "IPv6 TCP FIN or RST", "IPv6 UDP", "ICMPv6",
+}
+
+// shortClassNames fit the full-screen list's flag column.
+var shortClassNames = [10]string{
+	"TCP", "TCP SYN", "TCP FIN/RST", "UDP", "ICMP",
+	"TCP6", "TCP6 SYN", "TCP6 FIN/RST", "UDP6", "ICMP6",
+}
+
+// ClassName names a flag class (0..9); other values are "flag N".
+func ClassName(class int) string {
+	if class >= 0 && class < len(classNames) {
+		return classNames[class]
+	}
+	return "flag " + strconv.Itoa(class)
+}
+
+// FlagName names what a packet event is: its flag class, or Flood / Incident.
+func FlagName(ev *event.Event) string {
+	switch {
+	case ev.Flood():
+		return "Flood"
+	case ev.Model != "":
+		return ev.Model
+	}
+	return ClassName(ev.Class())
+}
+
+func shortFlagName(ev *event.Event) string {
+	if ev.Model == "" {
+		if c := ev.Class(); c >= 0 && c < len(shortClassNames) {
+			return shortClassNames[c]
+		}
+	}
+	return FlagName(ev)
+}
+
+func isICMP(ev *event.Event) bool {
+	c := ev.Class()
+	return ev.Model == "" && (c == 4 || c == 9)
+}
+
+// Describe is one plain line about an event, most important words first, as
+// the accessible mode prints it and speech says it:
+// "TCP SYN from 10.0.0.1 port 60000 to 127.0.0.1 port 80".
+func Describe(ev *event.Event) string {
+	var b strings.Builder
+	switch ev.Kind {
+	case event.KindPacket:
+		if ev.Incident() {
+			b.WriteString(ev.Desc)
+			b.WriteString(", ")
+		}
+		b.WriteString(FlagName(ev))
+		b.WriteString(" from ")
+		writeEnd(&b, ev, ev.Src, ev.SPort, true)
+		b.WriteString(" to ")
+		writeEnd(&b, ev, ev.Dst, ev.DPort, false)
+		if _, host, ok := ev.Traceable(); ok {
+			b.WriteString(", traceable via ")
+			b.WriteString(host)
+		} else if ev.Desc != "" && !ev.Incident() && !defaultDesc(ev.Desc) {
+			b.WriteString(", ")
+			b.WriteString(ev.Desc)
+		}
+	case event.KindEarth:
+		b.WriteString(FlagName(ev))
+		b.WriteString(" from latitude ")
+		b.WriteString(fmtFloat(ev.Lat1))
+		b.WriteString(" longitude ")
+		b.WriteString(fmtFloat(ev.Lon1))
+		b.WriteString(" to latitude ")
+		b.WriteString(fmtFloat(ev.Lat2))
+		b.WriteString(" longitude ")
+		b.WriteString(fmtFloat(ev.Lon2))
+		if ev.Desc != "" {
+			b.WriteString(", ")
+			b.WriteString(ev.Desc)
+		}
+	default:
+		b.WriteString(kindTitle(ev.Kind))
+		if t := plainText(ev); t != "" {
+			b.WriteString(": ")
+			b.WriteString(t)
+		}
+	}
+	return b.String()
+}
+
+func writeEnd(b *strings.Builder, ev *event.Event, a protocol.Addr, p protocol.Port, src bool) {
+	b.WriteString(a.String())
+	if p.IsNorm {
+		b.WriteString(" position ")
+		b.WriteString(fmtFloat(p.Norm))
+		return
+	}
+	if isICMP(ev) {
+		// PACKTER's agents send ICMP type*256 and code*256 as the ports.
+		if src {
+			b.WriteString(" type ")
+		} else {
+			b.WriteString(" code ")
+		}
+		b.WriteString(strconv.FormatUint(uint64(p.Value/256), 10))
+		return
+	}
+	b.WriteString(" port ")
+	b.WriteString(strconv.FormatUint(uint64(p.Value), 10))
+}
+
+// defaultDesc reports whether the description only repeats what the line
+// already says (the agents' `TCP src:A(p) dst:B(q)` form).
+func defaultDesc(d string) bool {
+	for _, p := range [...]string{"TCP src:", "UDP src:", "ICMPv4 src:", "ICMPv6 src:", "ICMP src:"} {
+		if strings.HasPrefix(d, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func kindTitle(k event.Kind) string {
+	switch k {
+	case event.KindMessage, event.KindHTML:
+		return "Message"
+	case event.KindVoice:
+		return "Voice"
+	case event.KindAlert:
+		return "Alert"
+	case event.KindTrace:
+		return "Trace"
+	case event.KindSound:
+		return "Sound"
+	case event.KindSE:
+		return "Sound effect"
+	case event.KindSky:
+		return "Sky"
+	}
+	return strings.ToUpper(k.String()[:1]) + k.String()[1:]
+}
+
+// plainText is a message's text without markup or control characters, on one line.
+func plainText(ev *event.Event) string {
+	t := ev.Text
+	if t == "" {
+		t = ev.File
+	}
+	if ev.Kind == event.KindMessage || ev.Kind == event.KindHTML {
+		t = stripTags(t)
+	}
+	return oneLine(t)
+}
+
+// stripTags drops HTML tags and turns line breaks into spaces.
+func stripTags(s string) string {
+	if strings.IndexByte(s, '<') < 0 {
+		return s
+	}
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
+			in = true
+			b.WriteByte(' ')
+		case c == '>' && in:
+			in = false
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// oneLine removes control characters (a message must not move the cursor or
+// ring the bell) and collapses white space.
+func oneLine(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == ' ' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// Age says how long ago, compactly: "0.4s", "12s", "3m", "2h".
+func Age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < 2*time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < 2*time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + "h"
+}
+
+// spokenAge says an age in words.
+func spokenAge(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < 2*time.Minute:
+		return plural(int(d/time.Second), "second") + " ago"
+	case d < 2*time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	}
+	return plural(int(d/time.Hour), "hour") + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}

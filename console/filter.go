@@ -1,0 +1,193 @@
+package console
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/packter/packter/event"
+)
+
+// Filter selects packet events by protocol, flag, address, port or words of the
+// description. Every term must match. The zero Filter matches every packet.
+type Filter struct {
+	text      string
+	classes   uint16 // bit per flag class; 0 = any
+	flood     bool
+	incident  bool
+	traceable bool
+	prefixes  []netip.Prefix
+	ports     []uint32
+	words     []string // lower case, matched in Desc
+}
+
+// keyword terms and the flag classes they stand for.
+var classWords = map[string]uint16{
+	"tcp":    1<<0 | 1<<1 | 1<<2 | 1<<5 | 1<<6 | 1<<7,
+	"ack":    1<<0 | 1<<5,
+	"syn":    1<<1 | 1<<6,
+	"fin":    1<<2 | 1<<7,
+	"rst":    1<<2 | 1<<7,
+	"udp":    1<<3 | 1<<8,
+	"icmp":   1<<4 | 1<<9,
+	"ipv4":   0x1f,
+	"v4":     0x1f,
+	"ipv6":   0x3e0,
+	"v6":     0x3e0,
+	"icmpv6": 1 << 9,
+	"tcp6":   1<<5 | 1<<6 | 1<<7,
+	"udp6":   1 << 8,
+	"icmp6":  1 << 9,
+}
+
+// ParseFilter reads filter terms: protocol and flag words (tcp, udp, icmp, syn,
+// fin, rst, ack, ipv4, ipv6, flood, incident, traceable), flag:N, port:N or a
+// bare number (either port), an address or prefix (either end), anything else
+// a word of the description.
+func ParseFilter(s string) (Filter, error) {
+	f := Filter{text: strings.TrimSpace(s)}
+	for _, t := range strings.Fields(strings.ToLower(s)) {
+		if m, ok := classWords[t]; ok {
+			f.addClasses(m)
+			continue
+		}
+		switch t {
+		case "flood", "floods":
+			f.flood = true
+			continue
+		case "incident", "incidents", "ids":
+			f.incident = true
+			continue
+		case "traceable", "trace":
+			f.traceable = true
+			continue
+		}
+		if v, ok := cutTerm(t, "flag"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return Filter{}, fmt.Errorf("flag %q is not a number", v)
+			}
+			f.addClasses(1 << (n % 10))
+			continue
+		}
+		if v, ok := cutTerm(t, "port"); ok {
+			n, err := strconv.ParseUint(v, 10, 16)
+			if err != nil {
+				return Filter{}, fmt.Errorf("port %q is not a number from 0 to 65535", v)
+			}
+			f.ports = append(f.ports, uint32(n))
+			continue
+		}
+		if n, err := strconv.ParseUint(t, 10, 16); err == nil {
+			f.ports = append(f.ports, uint32(n))
+			continue
+		}
+		if v, ok := cutTerm(t, "addr"); ok {
+			t = v
+		} else if v, ok := cutTerm(t, "host"); ok {
+			t = v
+		}
+		if p, err := netip.ParsePrefix(t); err == nil {
+			f.prefixes = append(f.prefixes, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(t); err == nil {
+			f.prefixes = append(f.prefixes, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		f.words = append(f.words, t)
+	}
+	return f, nil
+}
+
+func cutTerm(t, name string) (string, bool) {
+	if len(t) > len(name)+1 && strings.HasPrefix(t, name) && (t[len(name)] == ':' || t[len(name)] == '=') {
+		return t[len(name)+1:], true
+	}
+	return "", false
+}
+
+// addClasses intersects: "tcp syn" means TCP SYN, "v6 udp" IPv6 UDP.
+func (f *Filter) addClasses(m uint16) {
+	if f.classes == 0 {
+		f.classes = m
+	} else {
+		f.classes &= m
+		if f.classes == 0 {
+			f.classes = 1 << 15 // contradictory terms: match nothing
+		}
+	}
+}
+
+// String is the filter as the user typed it.
+func (f Filter) String() string { return f.text }
+
+// Empty reports whether the filter matches every packet.
+func (f Filter) Empty() bool { return f.text == "" }
+
+// Match reports whether the event is a packet (or geographic record) the
+// filter selects. It allocates nothing.
+func (f *Filter) Match(ev *event.Event) bool {
+	if ev.Kind != event.KindPacket && ev.Kind != event.KindEarth {
+		return false
+	}
+	if f.classes != 0 {
+		c := ev.Class()
+		if c < 0 || f.classes&(1<<c) == 0 {
+			return false
+		}
+	}
+	if f.flood && !ev.Flood() {
+		return false
+	}
+	if f.incident && !ev.Incident() {
+		return false
+	}
+	if f.traceable {
+		if _, _, ok := ev.Traceable(); !ok {
+			return false
+		}
+	}
+	for _, p := range f.prefixes {
+		if !p.Contains(ev.Src.IP) && !p.Contains(ev.Dst.IP) {
+			return false
+		}
+	}
+	for _, port := range f.ports {
+		if portIs(ev.SPort.Value, ev.SPort.IsNorm, port) || portIs(ev.DPort.Value, ev.DPort.IsNorm, port) {
+			continue
+		}
+		return false
+	}
+	for _, w := range f.words {
+		if !containsFold(ev.Desc, w) && !containsFold(ev.Model, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func portIs(v uint32, norm bool, want uint32) bool { return !norm && v == want }
+
+// containsFold reports whether s contains the lower-case word w, ignoring
+// ASCII case, without allocating.
+func containsFold(s, w string) bool {
+	n := len(w)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
