@@ -416,6 +416,6 @@ func (q *Queue) run() {
 // noneBackend speaks nothing (--voice none, or nothing available).
 type noneBackend struct{}
 
-func (noneBackend) Name() string                            { return "none" }
+func (noneBackend) Name() string                           { return "none" }
 func (noneBackend) Speak(context.Context, utterance) error { return nil }
-func (noneBackend) Close() error                            { return nil }
+func (noneBackend) Close() error                           { return nil }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -155,7 +154,7 @@ func (s *ssipBackend) connect(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrSSIP, err)
 	}
 	s.conn = conn
-	s.replies = make(chan ssipReply, 1)
+	s.replies = make(chan ssipReply, 4)
 	s.events = make(chan ssipReply, 16)
 	s.dead = make(chan struct{})
 	s.priority = ""
@@ -215,7 +214,12 @@ func (s *ssipBackend) read(conn net.Conn, replies, events chan ssipReply, dead c
 			default: // nobody waits for stale events
 			}
 		} else {
-			replies <- cur
+			select {
+			case replies <- cur:
+			default:
+				s.deadErr = fmt.Errorf("%w: unexpected reply %d", ErrSSIP, cur.Code)
+				return
+			}
 		}
 		cur = ssipReply{}
 	}
@@ -273,11 +277,18 @@ func (s *ssipBackend) Speak(ctx context.Context, u utterance) error {
 		}
 	}
 	err := s.speak(ctx, u)
-	if err != nil && ctx.Err() == nil {
-		s.drop() // start afresh next time
+	if errors.Is(err, errStopped) {
+		return ctx.Err()
+	}
+	if err != nil {
+		s.drop() // replies may be out of step: start afresh next time
 	}
 	return err
 }
+
+// errStopped reports a stop while waiting for the end of speech, after which
+// the connection is still in step.
+var errStopped = errors.New("stopped")
 
 func (s *ssipBackend) speak(ctx context.Context, u utterance) error {
 	if p := ssipPriority(u.Priority); p != s.priority {
@@ -318,14 +329,12 @@ func (s *ssipBackend) speak(ctx context.Context, u utterance) error {
 			cctx, cancel := context.WithTimeout(context.Background(), ssipTimeout)
 			defer cancel()
 			if _, err := s.cmd(cctx, "CANCEL SELF", 2); err != nil {
-				s.drop()
+				return err
 			}
-			return ctx.Err()
+			return errStopped
 		}
 	}
 }
-
-var ssipQuitOnce sync.Once
 
 func (s *ssipBackend) Close() error {
 	if s.conn == nil {
