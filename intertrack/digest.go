@@ -60,9 +60,9 @@ type DigestStore struct {
 }
 
 type slot struct {
-	epoch   atomic.Int64 // window number (time / Window); -1 = empty
-	count   atomic.Uint64
-	words   []atomic.Uint64
+	epoch atomic.Int64 // window number (time / Window); -1 = empty
+	count atomic.Uint64
+	words []atomic.Uint64
 }
 
 // NewDigestStore allocates the filters. Each filter gets the optimal size for

@@ -157,7 +157,9 @@ func (p *PacketDump) Hash() ([16]byte, error) {
 	if !strings.EqualFold(p.EncodeType, "md5") {
 		return h, fmt.Errorf("%w: PacketDump encodetype %q, want md5", ErrMalformed, p.EncodeType)
 	}
-	return ParseHash(strings.TrimSpace(p.Data))
+	// PACKTER's TC sends the record's whole sixth field, `HASH-TCHOST`.
+	d, _, _ := strings.Cut(strings.TrimSpace(p.Data), "-")
+	return ParseHash(d)
 }
 
 // ParseHash parses 32 hex digits.
