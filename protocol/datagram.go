@@ -242,7 +242,7 @@ func Parse(b []byte, d *Datagram) error {
 		t = bytes.TrimSpace(t)
 		if len(t) > 0 {
 			v, ok := parseInt(t)
-			if !ok {
+			if !ok || v > math.MaxInt32 || v < math.MinInt32 {
 				return &ParseError{Line: lineNo, Err: ErrTime}
 			}
 			d.Millis, d.HasMillis = v, true
@@ -511,7 +511,7 @@ func parseFlag(b []byte) (int, []byte, error) {
 		return 0, nil, ErrFlag
 	}
 	if v, ok := parseInt(b); ok {
-		if v < 0 {
+		if v < 0 || v > math.MaxInt32 {
 			return 0, nil, ErrFlag
 		}
 		return v, nil, nil
@@ -522,14 +522,14 @@ func parseFlag(b []byte) (int, []byte, error) {
 	return 0, b, nil
 }
 
-// parseInt reads an optionally signed decimal integer of at most 9 digits.
+// parseInt reads an optionally signed decimal integer of at most 18 digits.
 func parseInt(b []byte) (int, bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		neg = b[0] == '-'
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 9 {
+	if len(b) == 0 || len(b) > 18 {
 		return 0, false
 	}
 	n := 0
