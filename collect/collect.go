@@ -90,6 +90,9 @@ type Options struct {
 	LogEvery time.Duration
 	// Now is the clock (default time.Now); tests pin it.
 	Now func() time.Time
+	// Ready, when set, is called once the socket is bound or the file watched:
+	// a peer started after it will be heard.
+	Ready func()
 }
 
 func (o Options) withDefaults() Options {
@@ -104,6 +107,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Ready == nil {
+		o.Ready = func() {}
 	}
 	return o
 }

@@ -135,9 +135,9 @@ type template struct {
 }
 
 type pendingSet struct {
-	key    tmplKey
-	at     time.Time
-	base   timeBase
+	key  tmplKey
+	at   time.Time
+	base timeBase
 	data []byte
 }
 

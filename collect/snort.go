@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -44,16 +45,16 @@ const (
 
 // Alertpkt is a decoded Snort alert.
 type Alertpkt struct {
-	Msg                  []byte // alert message, up to its NUL; aliases the datagram
-	Time                 time.Time
-	CapLen, Len          uint32
-	DLTHdr, NetHdr       uint32
-	TransHdr, Data, Val  uint32
-	Packet               []byte // the captured bytes (CapLen of them); aliases the datagram
-	Generator, SID, Rev  uint32
-	Class, Priority      uint32
-	EventID, EventRef    uint32
-	HasPacket            bool
+	Msg                 []byte // alert message, up to its NUL; aliases the datagram
+	Time                time.Time
+	CapLen, Len         uint32
+	DLTHdr, NetHdr      uint32
+	TransHdr, Data, Val uint32
+	Packet              []byte // the captured bytes (CapLen of them); aliases the datagram
+	Generator, SID, Rev uint32
+	Class, Priority     uint32
+	EventID, EventRef   uint32
+	HasPacket           bool
 }
 
 // DecodeAlertpkt decodes one alert_unixsock datagram in byte order bo (Snort
@@ -149,7 +150,8 @@ func (a *Alertpkt) frame() (uint32, []byte) {
 }
 
 // RunSnort receives Snort's alert_unixsock datagrams on the Unix datagram socket
-// path (which it creates, mode 0600, replacing a stale socket) until ctx ends.
+// path (which it creates, mode 0600, replacing a stale socket; Snort's
+// alert_unixsock writes to <logdir>/snort_alert) until ctx ends.
 func RunSnort(ctx context.Context, path string, sink Sink, log *slog.Logger) error {
 	c, err := listenUnixgram(path)
 	if err != nil {
@@ -167,13 +169,24 @@ func listenUnixgram(path string) (*net.UnixConn, error) {
 	if err := removeStaleSocket(path); err != nil {
 		return nil, err
 	}
-	old := umask(0o177)
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	umask(old)
+	// Bind under a temporary name, restrict it, then rename it into place: no
+	// moment when another user could connect, and no process-wide umask change.
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d.tmp", filepath.Base(path), os.Getpid()))
+	_ = removeStaleSocket(tmp)
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: tmp, Net: "unixgram"})
 	if err != nil {
 		return nil, fmt.Errorf("listen unixgram %s: %w", path, err)
 	}
-	c.SetUnlinkOnClose(true)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		c.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("restrict %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		c.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("place socket %s: %w", path, err)
+	}
 	_ = c.SetReadBuffer(4 << 20)
 	return c, nil
 }
@@ -197,6 +210,7 @@ func removeStaleSocket(path string) error {
 // ServeSnort decodes alert datagrams from an open connection until ctx ends.
 func ServeSnort(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.Logger, o Options) error {
 	o = o.withDefaults()
+	o.Ready()
 	ll := limitedLog{log: orDiscard(log), every: o.LogEvery}
 	var (
 		a    Alertpkt

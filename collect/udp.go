@@ -62,6 +62,7 @@ func servePackets(ctx context.Context, conn net.PacketConn, o Options, h handler
 	defer func() { close(work); <-done }()
 
 	scratch := make([]byte, maxDatagram)
+	o.Ready()
 	ap, _ := conn.(addrPortReader)
 	for {
 		var buf []byte
