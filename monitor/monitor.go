@@ -1,0 +1,348 @@
+// Package monitor is the viewer's core: it receives PACKTER datagrams, checks
+// agents' signatures, turns every accepted datagram into timestamped events on
+// the timeline, writes the journal, and hands each event to the outputs
+// (sound, speech, console, board) through one small interface.
+package monitor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/ratelog"
+	"github.com/packter/packter/journal"
+	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/timeline"
+)
+
+// Output receives every event in arrival order. Event must not block and must
+// copy what it keeps beyond the call.
+type Output interface {
+	Event(ev *event.Event)
+}
+
+// OutputFunc adapts a function to Output.
+type OutputFunc func(ev *event.Event)
+
+// Event calls f.
+func (f OutputFunc) Event(ev *event.Event) { f(ev) }
+
+// Config configures a Monitor.
+type Config struct {
+	Listen      []string          // UDP addresses; default 127.0.0.1:11300
+	Keys        map[string][]byte // agent id -> HMAC key (--key ID=FILE)
+	RequireAuth bool              // drop everything that is not authenticated
+	Timeline    *timeline.Timeline
+	Journal     *journal.Writer // --record; nil for none
+	Outputs     []Output
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Stats counts what the monitor did with what it received.
+type Stats struct {
+	Datagrams    uint64 // handled
+	Events       uint64 // appended to the timeline
+	Malformed    uint64 // datagrams that did not parse
+	BadLines     uint64 // record lines skipped inside otherwise good bulk datagrams
+	Unauthorized uint64 // dropped by the authentication policy (bad or missing signature)
+	Replayed     uint64 // signed datagrams seen before
+	Dropped      uint64 // read from the socket but dropped because the monitor was behind
+}
+
+// Monitor is the running core.
+type Monitor struct {
+	cfg  Config
+	tl   *timeline.Timeline
+	log  *slog.Logger
+	warn *ratelog.Limiter
+
+	mu       sync.Mutex // serialises the event path: journal, outputs and timeline order
+	d        protocol.Datagram
+	replay   *replayCache
+	outputs  []Output
+	journalE error
+
+	listeners []*protocol.Listener
+	stats     struct {
+		datagrams, events, malformed, badLines, unauthorized, replayed atomic.Uint64
+	}
+}
+
+// New checks the configuration and builds a monitor; Run starts it.
+func New(cfg Config) (*Monitor, error) {
+	if cfg.RequireAuth && len(cfg.Keys) == 0 {
+		return nil, errors.New("--require-auth needs at least one --key ID=FILE")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Timeline == nil {
+		cfg.Timeline = timeline.New(timeline.DefaultCapacity)
+	}
+	return &Monitor{
+		cfg:     cfg,
+		tl:      cfg.Timeline,
+		log:     cfg.Logger,
+		warn:    ratelog.New(cfg.Logger, 10, 10*time.Second),
+		replay:  newReplayCache(1 << 20),
+		outputs: cfg.Outputs,
+	}, nil
+}
+
+// Timeline is the monitor's event history.
+func (m *Monitor) Timeline() *timeline.Timeline { return m.tl }
+
+// AddOutput adds an output; safe while running.
+func (m *Monitor) AddOutput(o Output) {
+	m.mu.Lock()
+	m.outputs = append(m.outputs, o)
+	m.mu.Unlock()
+}
+
+// Listen opens the configured sockets. Run calls it if it was not called; call
+// it first to learn the bound addresses (port 0).
+func (m *Monitor) Listen() ([]netip.AddrPort, error) {
+	if len(m.listeners) == 0 {
+		addrs := m.cfg.Listen
+		if len(addrs) == 0 {
+			addrs = []string{fmt.Sprintf("127.0.0.1:%d", protocol.ViewerPort)}
+		}
+		for _, a := range addrs {
+			l, err := protocol.Listen(protocol.ListenConfig{Addr: a, Logger: m.log})
+			if err != nil {
+				for _, l := range m.listeners {
+					l.Close()
+				}
+				m.listeners = nil
+				return nil, err
+			}
+			m.listeners = append(m.listeners, l)
+		}
+	}
+	var out []netip.AddrPort
+	for _, l := range m.listeners {
+		out = append(out, l.Addr())
+	}
+	return out, nil
+}
+
+// Run serves datagrams until ctx ends, then flushes the journal.
+func (m *Monitor) Run(ctx context.Context) error {
+	if _, err := m.Listen(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, l := range m.listeners {
+		wg.Add(1)
+		go func(l *protocol.Listener) {
+			defer wg.Done()
+			l.Serve(ctx, func(b *protocol.Batch) {
+				m.mu.Lock()
+				for i := range b.Packets {
+					p := &b.Packets[i]
+					m.handleLocked(p.Data, p.From, p.Time)
+				}
+				m.mu.Unlock()
+			})
+		}(l)
+	}
+	wg.Wait()
+	return m.Flush()
+}
+
+// Flush writes out the journal.
+func (m *Monitor) Flush() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.Journal == nil {
+		return m.journalE
+	}
+	if err := m.cfg.Journal.Flush(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return m.journalE
+}
+
+// Stats returns the counts so far.
+func (m *Monitor) Stats() Stats {
+	s := Stats{
+		Datagrams:    m.stats.datagrams.Load(),
+		Events:       m.stats.events.Load(),
+		Malformed:    m.stats.malformed.Load(),
+		BadLines:     m.stats.badLines.Load(),
+		Unauthorized: m.stats.unauthorized.Load(),
+		Replayed:     m.stats.replayed.Load(),
+	}
+	for _, l := range m.listeners {
+		s.Dropped += l.Stats().Dropped
+	}
+	return s
+}
+
+// HandleDatagram processes one datagram as if received from `from` at t.
+func (m *Monitor) HandleDatagram(b []byte, from netip.AddrPort, t time.Time) {
+	m.mu.Lock()
+	m.handleLocked(b, from, t)
+	m.mu.Unlock()
+}
+
+// Inject adds an event made inside the process (an alert, a trace launched, a
+// replayed journal line) to the timeline, journal and outputs.
+func (m *Monitor) Inject(ev *event.Event) {
+	m.mu.Lock()
+	m.emitLocked(ev)
+	m.mu.Unlock()
+}
+
+func (m *Monitor) handleLocked(b []byte, from netip.AddrPort, t time.Time) {
+	m.stats.datagrams.Add(1)
+	d := &m.d
+	if err := protocol.Parse(b, d); err != nil {
+		m.stats.malformed.Add(1)
+		m.warn.Warn("malformed datagram dropped", "from", from.String(), "err", err)
+		return
+	}
+	if d.Bad > 0 {
+		m.stats.badLines.Add(uint64(d.Bad))
+		m.warn.Warn("bad record lines skipped", "from", from.String(), "lines", d.Bad, "err", d.BadErr)
+	}
+	authed, ok := m.authorize(d, from, t)
+	if !ok {
+		return
+	}
+	base := event.Event{Time: t, Agent: string(d.Agent.ID), Authed: authed}
+	switch d.Header {
+	case protocol.HeaderPacket, protocol.HeaderBallistic, protocol.HeaderGateway:
+		for i := range d.Records {
+			ev := event.FromRecord(t, &d.Records[i])
+			ev.Agent, ev.Authed = base.Agent, base.Authed
+			m.emitLocked(&ev)
+		}
+	case protocol.HeaderEarth:
+		for i := range d.Earth {
+			e := &d.Earth[i]
+			ev := base
+			ev.Kind = event.KindEarth
+			ev.Lat1, ev.Lon1, ev.Lat2, ev.Lon2 = e.Lat1, e.Lon1, e.Lat2, e.Lon2
+			ev.Flag, ev.Model, ev.Desc = e.Flag, string(e.Model), string(e.Desc)
+			m.emitLocked(&ev)
+		}
+	default:
+		ev := base
+		ev.Kind = controlKind[d.Header]
+		ev.Text = string(d.Text)
+		ev.File = string(d.File)
+		if d.Header == protocol.HeaderMessage {
+			ev.File = string(d.Picture)
+		}
+		ev.Millis = d.Millis
+		m.emitLocked(&ev)
+	}
+}
+
+var controlKind = map[protocol.Header]event.Kind{
+	protocol.HeaderMessage: event.KindMessage,
+	protocol.HeaderHTML:    event.KindHTML,
+	protocol.HeaderSound:   event.KindSound,
+	protocol.HeaderSE:      event.KindSE,
+	protocol.HeaderVoice:   event.KindVoice,
+	protocol.HeaderSky:     event.KindSky,
+}
+
+// authorize applies PACKTER 3.0's policy. Once any key is configured, control
+// messages need an authenticated agent; with RequireAuth everything does. A
+// datagram signed by a known agent must verify, whatever it carries.
+func (m *Monitor) authorize(d *protocol.Datagram, from netip.AddrPort, t time.Time) (authed, ok bool) {
+	if len(m.cfg.Keys) == 0 {
+		return false, true
+	}
+	if d.Agent.Present {
+		if key, known := m.cfg.Keys[string(d.Agent.ID)]; known && d.Agent.MAC != nil {
+			if err := d.Verify(key, t); err != nil {
+				m.stats.unauthorized.Add(1)
+				m.warn.Warn("datagram with a bad signature dropped", "from", from.String(), "agent", string(d.Agent.ID), "err", err)
+				return false, false
+			}
+			if m.replay.check(d.Agent.MAC, d.Agent.Time, t) {
+				m.stats.replayed.Add(1)
+				m.warn.Warn("replayed datagram dropped", "from", from.String(), "agent", string(d.Agent.ID))
+				return false, false
+			}
+			return true, true
+		}
+	}
+	if m.cfg.RequireAuth || d.Header.Control() {
+		m.stats.unauthorized.Add(1)
+		m.warn.Warn("unauthenticated datagram dropped", "from", from.String(), "header", d.Header.String(), "agent", string(d.Agent.ID))
+		return false, false
+	}
+	return false, true
+}
+
+func (m *Monitor) emitLocked(ev *event.Event) {
+	m.tl.Append(ev)
+	m.stats.events.Add(1)
+	if m.cfg.Journal != nil && m.journalE == nil {
+		if err := m.cfg.Journal.Write(ev); err != nil {
+			m.journalE = fmt.Errorf("journal: %w", err)
+			m.log.Error("journal write failed; recording stopped", "err", err)
+		}
+	}
+	for _, o := range m.outputs {
+		o.Event(ev)
+	}
+}
+
+// replayCache remembers the MACs of signed datagrams inside the ±300 s window,
+// so a captured datagram sent again is refused. Bounded: when full, the oldest
+// half of the window is forgotten first.
+type replayCache struct {
+	max  int
+	seen map[[sha256.Size]byte]int64
+}
+
+func newReplayCache(max int) *replayCache {
+	return &replayCache{max: max, seen: make(map[[sha256.Size]byte]int64)}
+}
+
+// check records a MAC and reports whether it was seen before.
+func (c *replayCache) check(macHex []byte, ts int64, now time.Time) bool {
+	var k [sha256.Size]byte
+	if _, err := hex.Decode(k[:], macHex); err != nil {
+		return false // Verify already refused such a MAC
+	}
+	if _, dup := c.seen[k]; dup {
+		return true
+	}
+	if len(c.seen) >= c.max {
+		cut := now.Unix() - int64(protocol.MaxSkew/time.Second)
+		for k, t := range c.seen {
+			if t < cut {
+				delete(c.seen, k)
+			}
+		}
+		if len(c.seen) >= c.max { // a flood inside the window: forget half
+			n := 0
+			for k := range c.seen {
+				delete(c.seen, k)
+				if n++; n >= c.max/2 {
+					break
+				}
+			}
+		}
+	}
+	c.seen[k] = ts
+	return false
+}
