@@ -217,9 +217,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 func (q *Queue) Backend() string { return q.be.Name() }
 
 // Say queues text (cleaned and length-limited) at priority p without blocking.
-// A repeat of the same text is coalesced: an Alert is spoken again only as
-// Config.StillText at most every RepeatEvery; other repeats within RepeatEvery are
-// dropped.
+// A repeat of the same text is coalesced: it is spoken again at most every
+// RepeatEvery, an Alert in the short form Config.StillText ("still flooding").
 func (q *Queue) Say(text string, p Priority) {
 	still := ""
 	if p == Alert {
@@ -229,9 +228,9 @@ func (q *Queue) Say(text string, p Priority) {
 }
 
 // SayKeyed is Say with an explicit coalescing key and short form: the first
-// announcement for key says text; repeats say still (if not empty) at most every
-// RepeatEvery and are otherwise dropped, until key has been quiet for
-// ForgetAfter. An empty key disables coalescing.
+// announcement for key says text; repeats are dropped except one every
+// RepeatEvery, which says still (or text again if still is empty), until key has
+// been quiet for ForgetAfter. An empty key disables coalescing.
 func (q *Queue) SayKeyed(key, text, still string, p Priority) {
 	text = clean(text, q.cfg.MaxChars)
 	if text == "" {
@@ -249,12 +248,14 @@ func (q *Queue) SayKeyed(key, text, still string, p Priority) {
 		key = strings.ToLower(clean(key, q.cfg.MaxChars))
 		if st, ok := q.repeats[key]; ok && now.Sub(st.lastSeen) < q.cfg.ForgetAfter {
 			st.lastSeen = now
-			if still == "" || now.Sub(st.lastSpoken) < q.cfg.RepeatEvery {
+			if now.Sub(st.lastSpoken) < q.cfg.RepeatEvery {
 				q.stats.Coalesced++
 				return
 			}
 			st.lastSpoken = now
-			text = clean(still, q.cfg.MaxChars)
+			if still != "" {
+				text = clean(still, q.cfg.MaxChars)
+			}
 		} else {
 			q.pruneRepeats(now)
 			q.repeats[key] = &repeatState{lastSpoken: now, lastSeen: now}

@@ -68,7 +68,8 @@ func stripLegacyOptions(s string) string {
 			return s
 		}
 		if s[1] == 'W' || s[1] == 'w' {
-			return strings.TrimSpace(s[3:])
+			s = strings.TrimSpace(s[3:])
+			continue
 		}
 		end := strings.IndexByte(s, ' ')
 		if end < 0 {
@@ -107,31 +108,35 @@ func truncate(s string, max int) string {
 // Say limits it.
 func PlainHTML(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
+	var out []byte
 	skip := 0 // depth inside <script>/<style>
-	pause := func() {
-		t := strings.TrimRight(b.String(), " ")
-		if t == "" {
+	// sep ends the text so far with mark ('.' a pause, ',' a short one) unless
+	// it already ends in punctuation. It edits only the tail: linear overall.
+	sep := func(mark byte) {
+		for len(out) > 0 && out[len(out)-1] == ' ' {
+			out = out[:len(out)-1]
+		}
+		if len(out) == 0 {
 			return
 		}
-		switch t[len(t)-1] {
-		case '.', '!', '?', ':', ';', ',':
-		default:
-			b.Reset()
-			b.WriteString(t)
-			b.WriteByte('.')
+		switch last := out[len(out)-1]; {
+		case strings.IndexByte(".!?:;", last) >= 0:
+		case last == ',' && mark == '.':
+			out[len(out)-1] = '.'
+		case last != ',':
+			out = append(out, mark)
 		}
-		b.WriteByte(' ')
+		out = append(out, ' ')
 	}
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return clean(b.String(), 0)
+			return clean(string(out), 0)
 		case html.TextToken:
 			if skip == 0 {
-				b.Write(z.Text()) // Text decodes entities
-				b.WriteByte(' ')
+				out = append(out, z.Text()...) // Text decodes entities
+				out = append(out, ' ')
 			}
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
@@ -143,9 +148,9 @@ func PlainHTML(s string) string {
 					skip--
 				}
 			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "ul", "ol", "blockquote", "title":
-				pause()
+				sep('.')
 			case "td", "th":
-				b.WriteString(", ")
+				sep(',')
 			}
 		}
 	}

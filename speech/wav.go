@@ -47,11 +47,11 @@ func ParseWAV(b []byte) (WAV, error) {
 			}
 			return w, fmt.Errorf("%w: no fmt chunk", ErrWAVTruncate)
 		}
-		id := string(b[off : off+4])
+		id := b[off : off+4]
 		size := uint64(binary.LittleEndian.Uint32(b[off+4 : off+8]))
 		off += 8
 		rest := uint64(len(b) - off)
-		switch id {
+		switch string(id) {
 		case "fmt ":
 			if size < 16 || size > rest {
 				return w, fmt.Errorf("%w: fmt chunk of %d bytes", ErrWAVFormat, size)
@@ -84,7 +84,7 @@ func ParseWAV(b []byte) (WAV, error) {
 			return w, nil
 		default:
 			if size > rest {
-				return w, fmt.Errorf("%w: %q chunk of %d bytes", ErrWAVTruncate, id, size)
+				return w, fmt.Errorf("%w: %q chunk of %d bytes", ErrWAVTruncate, string(id), size)
 			}
 		}
 		size += size & 1 // chunks are padded to even length
