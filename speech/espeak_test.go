@@ -14,7 +14,7 @@ import (
 
 // recordingSink is a PCMSink that keeps what it is given and plays instantly.
 type recordingSink struct {
-	got chan []int16
+	got  chan []int16
 	rate chan int
 }
 
