@@ -16,8 +16,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error  { return errPending }
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errPending }
 func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errPending }
-func runTC(ctx context.Context, args []string, stdout, stderr io.Writer) error     { return errPending }
-func runDP(ctx context.Context, args []string, stdout, stderr io.Writer) error     { return errPending }
 func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errPending
 }
