@@ -62,11 +62,11 @@ const (
 
 // Reader reads pcap and pcapng files without copying or allocating per packet.
 type Reader struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // start of unread data in buf
-	end  int   // end of valid data in buf
-	off  int64 // file offset of buf[pos]
+	r      io.Reader
+	buf    []byte
+	pos    int   // start of unread data in buf
+	end    int   // end of valid data in buf
+	off    int64 // file offset of buf[pos]
 	rerr   error
 	stalls int
 

@@ -1,0 +1,105 @@
+package agent
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/packter/packter/protocol"
+)
+
+// bulkMax bounds a bulk datagram's size, as PACKTER 3.0 keeps it within an MTU.
+const bulkMax = protocol.DefaultBulkMax
+
+// printer is -n: the wire text on stdout, exactly as PACKTER's agent prints it
+// without its TIME lines. With -B, records within the bulk window (in capture
+// time) share one datagram; with -A the PACKTERAGENT line comes first.
+type printer struct {
+	w         *bufio.Writer
+	cfg       Config
+	buf       []byte // one datagram being formatted
+	bulk      []byte // pending bulk records (without header)
+	bulkFirst time.Time
+	signed    []byte
+}
+
+func newPrinter(cfg Config) *printer {
+	return &printer{
+		w:      bufio.NewWriterSize(cfg.Stdout, 64<<10),
+		cfg:    cfg,
+		buf:    make([]byte, 0, 2048),
+		bulk:   make([]byte, 0, bulkMax),
+		signed: make([]byte, 0, 2048),
+	}
+}
+
+func (p *printer) record(ts time.Time, rec *protocol.Record) error {
+	if p.cfg.Bulk <= 0 {
+		p.buf = protocol.AppendPacket(p.buf[:0], *rec)
+		return p.write(p.buf)
+	}
+	line := protocol.AppendRecord(p.buf[:0], rec)
+	line = append(line, '\n')
+	p.buf = line
+	if len(p.bulk) > 0 && (len(p.bulk)+len(line)+len("PACKTER\n") > bulkMax || ts.Sub(p.bulkFirst) >= p.cfg.Bulk) {
+		if err := p.flushBulk(); err != nil {
+			return err
+		}
+	}
+	if len(p.bulk) == 0 {
+		p.bulkFirst = ts
+	}
+	p.bulk = append(p.bulk, line...)
+	return nil
+}
+
+func (p *printer) flushBulk() error {
+	if len(p.bulk) == 0 {
+		return nil
+	}
+	d := append(p.buf[:0], "PACKTER\n"...)
+	d = append(d, p.bulk...)
+	p.buf = d
+	p.bulk = p.bulk[:0]
+	return p.write(d)
+}
+
+func (p *printer) datagram(body []byte) error {
+	if err := p.flushBulk(); err != nil { // keep the order, as PACKTER does
+		return err
+	}
+	return p.write(body)
+}
+
+func (p *printer) write(d []byte) error {
+	if p.cfg.AgentID != "" {
+		p.signed = protocol.AppendAgent(p.signed[:0], p.cfg.AgentID, p.cfg.Key, p.cfg.Now(), d)
+		d = p.signed
+	}
+	_, err := p.w.Write(d)
+	return err
+}
+
+func (p *printer) flush() error {
+	if err := p.flushBulk(); err != nil {
+		return err
+	}
+	return p.w.Flush()
+}
+
+func (p *printer) close() error { return p.flush() }
+
+// senderOut sends to viewers through protocol.Sender (which bulks and signs).
+type senderOut struct{ s *protocol.Sender }
+
+func (o *senderOut) record(_ time.Time, rec *protocol.Record) error { return o.s.Record(rec) }
+func (o *senderOut) datagram(body []byte) error                     { return o.s.Datagram(body) }
+func (o *senderOut) flush() error                                   { return o.s.Flush() }
+func (o *senderOut) close() error                                   { return o.s.Close() }
+
+// funcOut hands records to a callback (Records); control datagrams are dropped.
+type funcOut func(ts time.Time, rec *protocol.Record) error
+
+func (f funcOut) record(ts time.Time, rec *protocol.Record) error { return f(ts, rec) }
+func (f funcOut) datagram([]byte) error                           { return nil }
+func (f funcOut) flush() error                                    { return nil }
+func (f funcOut) close() error                                    { return nil }
