@@ -637,10 +637,13 @@ func (c *core) timeAt(seq uint64) string {
 func (c *core) shift(d time.Duration) {
 	end := c.listEnd()
 	var ev event.Event
-	var at time.Time
-	if end > c.first && c.tl.Get(end-1, &ev) {
+	var at time.Time // the newest time the list shows
+	switch {
+	case end > c.first && c.tl.Get(end-1, &ev):
 		at = ev.Time
-	} else if d < 0 {
+	case c.first < c.next && c.tl.Get(c.first, &ev):
+		at = ev.Time.Add(-1) // at the start: just before the oldest event
+	default:
 		c.announce("Nothing to rewind: the timeline is empty", speech.Important)
 		return
 	}
@@ -648,7 +651,11 @@ func (c *core) shift(d time.Duration) {
 		c.announce("Already live", speech.Important)
 		return
 	}
-	to := c.tl.Search(at.Add(d))
+	if d < 0 && end <= c.first {
+		c.announce("At the start of the timeline", speech.Important)
+		return
+	}
+	to := c.tl.Search(at.Add(d + 1)) // the list shows events up to at+d
 	if d < 0 && to >= end && end > c.first {
 		to = end - 1 // always move back at least one event
 	}

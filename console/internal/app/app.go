@@ -1,53 +1,17 @@
-package consoletest
+// Package app is the console on synthetic events with fake outputs: the
+// program the terminal tests drive, and a way to try the console.
+package app
 
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"net/netip"
 	"time"
 
 	"github.com/packter/packter/console"
-	"github.com/packter/packter/event"
-	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/console/consoletest"
 	"github.com/packter/packter/timeline"
 )
-
-// Base is the synthetic events' clock origin.
-var Base = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-
-// Synthetic returns the i-th event of a fixed mix: every flag class in turn,
-// IPv6 for classes 5 to 9, and every third record traceable by tc.example.
-func Synthetic(i int, t time.Time) event.Event {
-	class := i % 10
-	var src, dst netip.Addr
-	if class < 5 {
-		src = netip.AddrFrom4([4]byte{10, 0, byte(i / 250 % 250), byte(i%250 + 1)})
-		dst = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	} else {
-		src = netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", i%65535+1))
-		dst = netip.MustParseAddr("2001:db8::80")
-	}
-	ev := event.Event{
-		Time: t, Kind: event.KindPacket,
-		Src: protocol.AddrFrom(src), Dst: protocol.AddrFrom(dst),
-		SPort: protocol.PortFrom(uint32(40000 + i%20000)), DPort: protocol.PortFrom(80),
-		Flag: class,
-	}
-	switch class {
-	case 3, 8:
-		ev.DPort = protocol.PortFrom(53)
-	case 4, 9:
-		ev.SPort, ev.DPort = protocol.ICMPPorts(8, 0)
-	}
-	if i%3 == 0 {
-		ev.Desc = fmt.Sprintf("%032x-tc.example", i)
-	} else {
-		ev.Desc = fmt.Sprintf("sample %d", i)
-	}
-	return ev
-}
 
 // App runs the console on a timeline fed with synthetic events and fakes of
 // sound, speech and trace. It is the program the terminal tests drive and a
@@ -65,11 +29,11 @@ func App(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	now := time.Now
 	start := time.Now().Add(-time.Duration(*preload) * time.Second)
 	if *fixed {
-		now = func() time.Time { return Base.Add(time.Duration(*preload) * time.Second) }
-		start = Base
+		now = func() time.Time { return consoletest.Base.Add(time.Duration(*preload) * time.Second) }
+		start = consoletest.Base
 	}
 	for i := 0; i < *preload; i++ {
-		ev := Synthetic(i, start.Add(time.Duration(i)*time.Second))
+		ev := consoletest.Synthetic(i, start.Add(time.Duration(i)*time.Second))
 		tl.Append(&ev)
 	}
 	if *rate > 0 {
@@ -77,9 +41,9 @@ func App(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	}
 	return console.Run(ctx, console.Config{
 		Timeline:   tl,
-		Sound:      NewSound(),
-		Speech:     &Speech{},
-		Tracer:     &Tracer{TL: tl, Now: now},
+		Sound:      consoletest.NewSound(),
+		Speech:     &consoletest.Speech{},
+		Tracer:     &consoletest.Tracer{TL: tl, Now: now},
 		In:         in,
 		Out:        out,
 		Accessible: *accessible,
@@ -104,7 +68,7 @@ func Feed(ctx context.Context, tl *timeline.Timeline, from, rate int, now func()
 		due := from + int(time.Since(start).Seconds()*float64(rate))
 		t := now()
 		for ; i < due; i++ {
-			ev := Synthetic(i, t)
+			ev := consoletest.Synthetic(i, t)
 			tl.Append(&ev)
 		}
 	}
