@@ -398,11 +398,12 @@ func (q *Queue) run() {
 		q.mu.Unlock()
 
 		err := q.be.Speak(ctx, u)
+		stopped := ctx.Err() != nil
 		cancel()
 
 		q.mu.Lock()
 		q.speaking, q.curCancel = false, nil
-		if err != nil && ctx.Err() == nil {
+		if err != nil && !stopped {
 			q.stats.Failed++
 			lvl := slog.LevelDebug
 			if !q.failWarn {

@@ -291,19 +291,23 @@ func (s *ssipBackend) Speak(ctx context.Context, u utterance) error {
 var errStopped = errors.New("stopped")
 
 func (s *ssipBackend) speak(ctx context.Context, u utterance) error {
+	// Commands run to their (prompt) replies even if ctx ends meanwhile: an
+	// abandoned reply would put the connection out of step. Stopping happens
+	// below, with CANCEL SELF.
+	cctx := context.WithoutCancel(ctx)
 	if p := ssipPriority(u.Priority); p != s.priority {
-		if _, err := s.cmd(ctx, "SET SELF PRIORITY "+p, 2); err != nil {
+		if _, err := s.cmd(cctx, "SET SELF PRIORITY "+p, 2); err != nil {
 			return err
 		}
 		s.priority = p
 	}
-	if _, err := s.cmd(ctx, "SPEAK", 2); err != nil {
+	if _, err := s.cmd(cctx, "SPEAK", 2); err != nil {
 		return err
 	}
 	if err := s.send(ssipBody(u.Text)); err != nil {
 		return err
 	}
-	r, err := s.reply(ctx, 2)
+	r, err := s.reply(cctx, 2)
 	if err != nil {
 		return err
 	}
