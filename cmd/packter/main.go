@@ -94,12 +94,15 @@ func isUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-// parseFlags parses args into fs, turning flag errors into usage errors. The
-// flag package already printed the reason and the defaults on fs's output.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// parseFlags parses args into fs: --help prints the flags on stdout; a bad
+// flag becomes a one-line usage error (exit status 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "usage: packter %s [flags]\n", fs.Name())
+		fs.PrintDefaults()
 		return err
 	}
 	if err != nil {

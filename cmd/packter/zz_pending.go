@@ -14,6 +14,3 @@ var errPending = errors.New("this command is not in this build yet")
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errPending }
 func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errPending }
-func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errPending
-}

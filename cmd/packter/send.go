@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/synth"
+)
+
+// runSend is `packter send`: synthetic traffic at a set rate.
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	var viewers multiFlag
+	fs.Var(&viewers, "v", "viewer `HOST[:PORT]` (repeatable; default 127.0.0.1)")
+	port := fs.Int("p", protocol.ViewerPort, "default viewer `port`")
+	pps := fs.Float64("pps", 100, "records per second (0: as fast as possible)")
+	duration := fs.Duration("duration", 10*time.Second, "how long to send (0: until interrupted or --count)")
+	count := fs.Int64("count", 0, "stop after this many records (0: no limit)")
+	perDatagram := fs.Int("bulk", 1, "records per datagram (PACKTER 3.0 bulk form when > 1)")
+	garbage := fs.Float64("garbage", 0, "percentage of datagrams that are deliberately malformed")
+	udp := fs.Int("udp", synth.DefaultMix.UDP, "percentage of UDP records")
+	icmp := fs.Int("icmp", synth.DefaultMix.ICMP, "percentage of ICMP records")
+	syn := fs.Int("syn", synth.DefaultMix.SYN, "percentage of TCP SYN records")
+	fin := fs.Int("fin", synth.DefaultMix.FIN, "percentage of TCP FIN/RST records")
+	v6 := fs.Int("ipv6", synth.DefaultMix.IPv6, "percentage of IPv6 records")
+	trace := fs.String("T", "", "traceback `SERVER`: put HASH-SERVER descriptions on records")
+	agentID := fs.String("A", "", "agent `ID` (PACKTERAGENT line)")
+	keyFile := fs.String("K", "", "HMAC key `FILE` (signs every datagram; needs -A)")
+	seed := fs.Uint64("seed", 1, "random seed (the same seed sends the same traffic)")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *perDatagram < 1 {
+		return usagef("--bulk must be at least 1")
+	}
+	if *garbage < 0 || *garbage > 100 {
+		return usagef("--garbage is a percentage from 0 to 100")
+	}
+	if len(viewers) == 0 {
+		viewers = multiFlag{"127.0.0.1"}
+	}
+	var key []byte
+	if *keyFile != "" {
+		k, err := readKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	s, err := protocol.NewSender(protocol.SenderConfig{Viewers: viewers, Port: *port, AgentID: *agentID, Key: key})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	g := synth.New(*seed, synth.Mix{UDP: *udp, ICMP: *icmp, SYN: *syn, FIN: *fin, IPv6: *v6}, *trace)
+
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	recs := make([]protocol.Record, *perDatagram)
+	descs := make([][]byte, *perDatagram)
+	var buf []byte
+	var sent, bad int64
+	start := time.Now()
+	// Pace in 1 ms steps: each step sends what the rate allows by then.
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	garbageEvery := 0.0
+	if *garbage > 0 {
+		garbageEvery = 100 / *garbage
+	}
+	var nextGarbage = garbageEvery
+	var datagrams float64
+loop:
+	for {
+		if ctx.Err() != nil || (*count > 0 && sent >= *count) {
+			break
+		}
+		allowed := int64(1 << 62)
+		if *pps > 0 {
+			allowed = int64(time.Since(start).Seconds() * *pps)
+		}
+		for sent < allowed && (*count == 0 || sent < *count) {
+			datagrams++
+			if garbageEvery > 0 && datagrams >= nextGarbage {
+				nextGarbage += garbageEvery
+				buf = g.Garbage(buf[:0])
+				s.Datagram(buf)
+				bad++
+				continue
+			}
+			n := *perDatagram
+			if *count > 0 && int64(n) > *count-sent {
+				n = int(*count - sent)
+			}
+			for i := 0; i < n; i++ {
+				g.Next(&recs[i])
+				descs[i] = append(descs[i][:0], recs[i].Desc...)
+				recs[i].Desc = descs[i]
+			}
+			buf = protocol.AppendPacket(buf[:0], recs[:n]...)
+			if err := s.Datagram(buf); err != nil {
+				return err
+			}
+			sent += int64(n)
+			if *pps == 0 && sent%4096 == 0 && ctx.Err() != nil {
+				break loop
+			}
+		}
+		if *pps > 0 {
+			select {
+			case <-ctx.Done():
+				break loop
+			case <-tick.C:
+			}
+		}
+	}
+	el := time.Since(start)
+	st := s.Stats()
+	fmt.Fprintf(stdout, "sent %d records in %d datagrams (%d malformed on purpose) in %.1fs: %.0f records/s, %d send errors\n",
+		sent, st.Datagrams, bad, el.Seconds(), float64(sent)/el.Seconds(), st.Errors)
+	return nil
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
