@@ -275,7 +275,7 @@ func TestGarbageDoesNotDisturbNext(t *testing.T) {
 	want := mustDecode(t, &clean, exA, good, t0)
 	garbage := [][]byte{
 		nil, {0}, {0, 9}, {0, 10, 0, 3}, good[:30], append(append([]byte(nil), good[:20]...), 0, 0, 0, 0),
-		v9(1000, 1, 1, set(0, wbuf(nil).u16(256).u16(2).u16(8).u16(4))),              // truncated template of the same id
+		v9(1000, 1, 1, set(0, wbuf(nil).u16(256).u16(2).u16(8).u16(4))),                // truncated template of the same id
 		v9(1000, 1, 1, []byte{1, 0, 0, 8, 1, 0, 0, 8}, []byte{0xff, 0xff, 0xff, 0xff}), // nonsense sets
 	}
 	for _, g := range garbage {

@@ -171,7 +171,7 @@ func testSoftflowd(t *testing.T, version string, fuzz string) {
 }
 
 func TestSoftflowdNetFlowV9(t *testing.T) { testSoftflowd(t, "9", "FuzzNetFlow") }
-func TestSoftflowdIPFIX(t *testing.T)     { testSoftflowd(t, "10", "FuzzNetFlow") }
+func TestSoftflowdIPFIX(t *testing.T)     { testSoftflowd(t, "10", "FuzzIPFIX") }
 
 func TestPmacctSFlow(t *testing.T) {
 	bin := needTool(t, "pmacctd")

@@ -17,7 +17,7 @@ func TestSFlowV5Samples(t *testing.T) {
 		flowSample(256, switchRecord(), rawHeaderRecord(1, pkts[0][:40])),
 		counterSample(),
 		expandedFlowSample(512, rawHeaderRecord(11, ipOnly), switchRecord()),
-		wbuf(nil).u32(9<<12|1).u32(4).u32(0), // enterprise 9 sample: skipped by its length
+		wbuf(nil).u32(9<<12|1).u32(4).u32(0),               // enterprise 9 sample: skipped by its length
 		flowSample(1, rawHeaderRecord(2, []byte{1, 2, 3})), // token bus: not usable
 	)
 	var d SFlowDatagram
@@ -47,13 +47,13 @@ func TestSFlowV4(t *testing.T) {
 	pkts := capPackets(t)
 	hdr := pkts[3][:60]
 	ext := wbuf(nil).
-		u32(1).u32(1).u32(0).u32(2).u32(0). // switch
-		u32(2).u32(1).ip(netip.MustParseAddr("192.0.2.254")).u32(24).u32(16). // router
+		u32(1).u32(1).u32(0).u32(2).u32(0).                                                    // switch
+		u32(2).u32(1).ip(netip.MustParseAddr("192.0.2.254")).u32(24).u32(16).                  // router
 		u32(3).u32(1).ip(netip.MustParseAddr("192.0.2.253")).u32(65000).u32(65001).u32(65002). // gateway
-		u32(2).u32(2).u32(2).u32(1).u32(2).u32(1).u32(1).u32(3). // two AS path segments
-		u32(1).u32(99).u32(100). // one community, localpref
-		u32(4).append(xdrOpaque([]byte("alice"))).append(xdrOpaque([]byte("bob"))). // user
-		u32(5).u32(1).append(xdrOpaque([]byte("http://example/"))) // url
+		u32(2).u32(2).u32(2).u32(1).u32(2).u32(1).u32(1).u32(3).                               // two AS path segments
+		u32(1).u32(99).u32(100).                                                               // one community, localpref
+		u32(4).append(xdrOpaque([]byte("alice"))).append(xdrOpaque([]byte("bob"))).            // user
+		u32(5).u32(1).append(xdrOpaque([]byte("http://example/")))                             // url
 	flow := wbuf(nil).u32(1).u32(7).u32(3).u32(64).u32(1000).u32(0).u32(1).u32(2).
 		u32(1).u32(1).u32(uint32(len(pkts[3]))).append(xdrOpaque(hdr)).
 		u32(5).append(ext)
