@@ -36,7 +36,12 @@ import (
 //
 //	--detect threshold
 //	--detect threshold,syn=0.5,pps=5000,window=500,quiet=30s,config=/etc/packter.conf
-//	--detect adaptive,warmup=8,lambda=0.3,k=3,cusum-k=0.5,cusum-h=5
+//	--detect adaptive,warmup=8,lambda=0.3,k=3,cusum-k=0.5,cusum-h=5,min-pps=100
+//
+// Quiet time is per kind, so a false alarm of one kind cannot hide a flood of
+// another. min-pps (adaptive: 100, threshold: 0) keeps a kind from alerting
+// unless it reaches that many packets per second: a share can swing widely in
+// quiet traffic without anything being flooded.
 type detector interface {
 	// observe counts a packet and returns an alert when a window closes in alarm.
 	observe(ts time.Time, p *capture.Packet) *alert
@@ -171,16 +176,19 @@ type base struct {
 	conf  map[string]string
 	w     window
 
-	quietUntil  time.Time
-	floodKind   int
-	floodTarget netip.Addr
+	minPPS float64 // a kind must reach this rate to alert (0: any)
+
+	// Per kind: quiet after an alert, and the flood's target while it is fresh.
+	quietUntil [nKinds]time.Time
+	target     [nKinds]netip.Addr
+}
+
+func (b *base) fresh(k int, ts time.Time) bool {
+	return !b.quietUntil[k].IsZero() && !ts.After(b.quietUntil[k])
 }
 
 func (b *base) flooding(ts time.Time, p *capture.Packet) bool {
-	if b.quietUntil.IsZero() || ts.After(b.quietUntil) || p.Dst != b.floodTarget {
-		return false
-	}
-	if b.floodKind == kindPPS {
+	if b.fresh(kindPPS, ts) && p.Dst == b.target[kindPPS] {
 		return true
 	}
 	k := classify(p)
@@ -188,29 +196,39 @@ func (b *base) flooding(ts time.Time, p *capture.Packet) bool {
 		return false
 	}
 	for _, kk := range k.kinds() {
-		if kk == b.floodKind {
+		if b.fresh(kk, ts) && p.Dst == b.target[kk] {
 			return true
 		}
 	}
 	return false
 }
 
-// finish turns fired kinds into an alert, or nil while quiet.
+// finish turns fired kinds into an alert: kinds below the rate gate or still
+// quiet after their last alert are dropped; nil when none is left.
 func (b *base) finish(fired []int, limits *[nKinds]float64) *alert {
 	w := &b.w
-	if len(fired) == 0 || (!b.quietUntil.IsZero() && !w.last.After(b.quietUntil)) {
+	secs := w.seconds()
+	kept := fired[:0]
+	for _, k := range fired {
+		if float64(w.count[k])/secs < b.minPPS || b.fresh(k, w.last) {
+			continue
+		}
+		kept = append(kept, k)
+	}
+	if len(kept) == 0 {
 		return nil
 	}
-	k := fired[0]
+	k := kept[0]
 	target := w.vote[k].cand
-	al := &alert{Time: w.last, Kinds: fired, Target: target, Window: w.n, Limit: limits[k]}
-	secs := w.seconds()
+	al := &alert{Time: w.last, Kinds: kept, Target: target, Window: w.n, Limit: limits[k]}
 	al.PPS = float64(w.count[k]) / secs
 	if k != kindPPS {
 		al.Share = w.share(k)
 	}
-	b.quietUntil = w.last.Add(b.quiet)
-	b.floodKind, b.floodTarget = k, target
+	for _, f := range kept {
+		b.quietUntil[f] = w.last.Add(b.quiet)
+		b.target[f] = w.vote[f].cand
+	}
 	b.words(al, limits)
 	return al
 }
@@ -459,7 +477,7 @@ func newDetector(spec string) (detector, error) {
 	// Config file keys first (TH_* as PACKTER 3.0's broker), then the flag's.
 	for ck, ok := range map[string]string{"TH_COUNT": "window", "TH_INTERVAL": "quiet",
 		"TH_SYN": "syn", "TH_FIN": "fin", "TH_RST": "rst", "TH_ICMP": "icmp", "TH_UDP": "udp", "TH_PPS": "pps",
-		"TH_WARMUP": "warmup", "TH_LAMBDA": "lambda", "TH_EWMA_K": "k", "TH_CUSUM_K": "cusum-k", "TH_CUSUM_H": "cusum-h"} {
+		"TH_WARMUP": "warmup", "TH_LAMBDA": "lambda", "TH_EWMA_K": "k", "TH_CUSUM_K": "cusum-k", "TH_CUSUM_H": "cusum-h", "TH_MIN_PPS": "min-pps"} {
 		if v, has := b.conf[ck]; has {
 			if _, set := opts[ok]; !set {
 				opts[ok] = v
@@ -478,6 +496,7 @@ func newDetector(spec string) (detector, error) {
 		}
 		return f, nil
 	}
+	var err error
 	n, err := num("window", 500)
 	if err != nil {
 		return nil, err
@@ -503,8 +522,12 @@ func newDetector(spec string) (detector, error) {
 	}
 	var caps [nKinds]float64
 	defaults := [nKinds]float64{}
+	gate := 100.0 // adaptive: a "flood" under 100 packets per second is noise
 	if mode == "threshold" {
-		defaults = thresholdDefaults
+		defaults, gate = thresholdDefaults, 0
+	}
+	if b.minPPS, err = num("min-pps", gate); err != nil {
+		return nil, err
 	}
 	for k := 0; k < nKinds; k++ {
 		if caps[k], err = num(strings.ToLower(kindKeys[k]), defaults[k]); err != nil {

@@ -33,7 +33,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("K", "", "HMAC key `FILE` (first line): sign datagrams, needs -A")
 	fs.BoolVar(&cfg.SE, "s", false, "also send PACKTERSE se<flag>.wav for every record")
 	speed := fs.Float64("speed", -1, "pacing of -r: 1 capture time, 2 twice as fast, 0 as fast as possible (default 0 with -n, else 1)")
-	fs.StringVar(&cfg.Detect, "detect", "", "flood detection: `MODE[,key=value...]`, MODE threshold (PACKTER 2.5: syn= fin= rst= icmp= udp= shares, pps=, window=500, quiet=30s, config=packter.conf with MON_*/TH_* keys) or adaptive (PACKTER 3.0's CUSUM+EWMA, untuned: warmup=8 lambda=0.3 k=3 cusum-k=0.5 cusum-h=5)")
+	fs.StringVar(&cfg.Detect, "detect", "", "flood detection: `MODE[,key=value...]`, MODE threshold (PACKTER 2.5: syn= fin= rst= icmp= udp= shares, pps=, window=500, quiet=30s, config=packter.conf with MON_*/TH_* keys) or adaptive (PACKTER 3.0's CUSUM+EWMA, untuned: warmup=8 lambda=0.3 k=3 cusum-k=0.5 cusum-h=5 min-pps=100)")
 	fs.StringVar(&cfg.SFlow, "sflow", "", "collect sFlow on UDP `ADDR` (e.g. 127.0.0.1:6343)")
 	fs.StringVar(&cfg.NetFlow, "netflow", "", "collect NetFlow v5/v9 on UDP `ADDR` (e.g. 127.0.0.1:2055)")
 	fs.StringVar(&cfg.IPFIX, "ipfix", "", "collect IPFIX on UDP `ADDR` (e.g. 127.0.0.1:4739)")
