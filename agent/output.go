@@ -17,6 +17,7 @@ type printer struct {
 	w         *bufio.Writer
 	cfg       Config
 	buf       []byte // one datagram being formatted
+	line      []byte // one bulk record line
 	bulk      []byte // pending bulk records (without header)
 	bulkFirst time.Time
 	signed    []byte
@@ -27,6 +28,7 @@ func newPrinter(cfg Config) *printer {
 		w:      bufio.NewWriterSize(cfg.Stdout, 64<<10),
 		cfg:    cfg,
 		buf:    make([]byte, 0, 2048),
+		line:   make([]byte, 0, 512),
 		bulk:   make([]byte, 0, bulkMax),
 		signed: make([]byte, 0, 2048),
 	}
@@ -37,9 +39,9 @@ func (p *printer) record(ts time.Time, rec *protocol.Record) error {
 		p.buf = protocol.AppendPacket(p.buf[:0], *rec)
 		return p.write(p.buf)
 	}
-	line := protocol.AppendRecord(p.buf[:0], rec)
+	line := protocol.AppendRecord(p.line[:0], rec)
 	line = append(line, '\n')
-	p.buf = line
+	p.line = line
 	if len(p.bulk) > 0 && (len(p.bulk)+len(line)+len("PACKTER\n") > bulkMax || ts.Sub(p.bulkFirst) >= p.cfg.Bulk) {
 		if err := p.flushBulk(); err != nil {
 			return err
