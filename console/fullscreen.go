@@ -272,7 +272,9 @@ func (m *model) listLines(add func(string)) {
 		from := fmt.Sprintf("%-*s", endW, ansi.Truncate(endText(ev, true), endW, "…"))
 		to := fmt.Sprintf("%-*s", endW, ansi.Truncate(endText(ev, false), endW, "…"))
 		desc := oneLine(ev.Desc)
-		if ev.Kind == event.KindEarth {
+		if _, host, ok := ev.Traceable(); ok {
+			desc = "traceable via " + host
+		} else if ev.Kind == event.KindEarth {
 			desc = Describe(ev)
 		}
 		if cl := ev.Class(); cl >= 0 && cl < 10 && !selected {

@@ -1,0 +1,273 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/packter/packter/event"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name()+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./console -run %s -update)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("view differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func asciiRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	return r
+}
+
+// view renders the full-screen model of a rig at a fixed size and clock.
+func (r *rig) model(width, height int, rend *lipgloss.Renderer) *model {
+	m := newModel(context.Background(), r.c, rend, defaultTick)
+	m.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	return m
+}
+
+func (m *model) press(keys ...string) {
+	for _, k := range keys {
+		m.Update(keyOf(k))
+	}
+}
+
+func TestFullScreenView(t *testing.T) {
+	cases := []struct {
+		name   string
+		w, h   int
+		keys   []string
+		before func(r *rig)
+	}{
+		{name: "live", w: 100, h: 30},
+		{name: "small", w: 60, h: 14},
+		{name: "selected", w: 100, h: 30, keys: []string{"j", "j", "j"}},
+		{name: "help", w: 100, h: 30, keys: []string{"?"}},
+		{name: "filter_prompt", w: 100, h: 30, keys: []string{"f", "u", "d", "p"}},
+		{name: "filtered_paused", w: 100, h: 30, keys: []string{"f", "t", "c", "p", " ", "s", "y", "n", "enter", "space"}},
+		{name: "trace_outcome", w: 100, h: 30, keys: []string{"2", "T"}, before: nil},
+		{name: "no_trace", w: 100, h: 30, keys: []string{"1", "T"}},
+		{name: "alert", w: 100, h: 30, before: func(r *rig) {
+			r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 127.0.0.1"})
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 20, false)
+			m := r.model(tc.w, tc.h, asciiRenderer())
+			if tc.before != nil {
+				tc.before(r)
+			}
+			for _, k := range tc.keys {
+				_, cmd := m.Update(keyOf(k))
+				// A trace runs as a command: run it as bubbletea would.
+				runCmd(m, cmd)
+			}
+			m.Update(tickMsg{})
+			golden(t, m.View())
+		})
+	}
+}
+
+// runCmd runs a command's messages back into the model, skipping ticks.
+func runCmd(m *model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runCmd(m, c)
+		}
+	case tickMsg, nil:
+	default:
+		m.Update(msg)
+	}
+}
+
+func TestColourNeverAlone(t *testing.T) {
+	r := newRig(t, 20, false)
+	color := lipgloss.NewRenderer(io.Discard)
+	color.SetColorProfile(termenv.TrueColor)
+	m := r.model(100, 30, color)
+	m.press("1")
+	v := m.View()
+	if !strings.Contains(v, "\x1b[") {
+		t.Fatal("colour profile renders no colour")
+	}
+	plain := r.model(100, 30, asciiRenderer()).View()
+	if strings.Contains(plain, "\x1b") {
+		t.Error("NO_COLOR view holds escape codes")
+	}
+	// The selection is marked by "> " as well as by reverse video.
+	if !strings.Contains(plain, "> 1 ") {
+		t.Errorf("selection not marked without colour:\n%s", plain)
+	}
+}
+
+func TestNewRendererHonoursNoColor(t *testing.T) {
+	env := func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}
+	var buf bytes.Buffer
+	cfg := Config{Out: &buf, Getenv: env, NoColor: NoColorEnv(env)}
+	if got := newRenderer(cfg).ColorProfile(); got != termenv.Ascii {
+		t.Errorf("profile %v with NO_COLOR", got)
+	}
+}
+
+// syncBuffer is an io.Writer safe to read while the console writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls until cond holds for the output, or fails at the deadline.
+func waitFor(t *testing.T, out *syncBuffer, what string, cond func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond(out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; output:\n%q", what, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestFullScreenProgram runs the bubbletea program on pipes (no terminal),
+// writing keys one at a time and waiting for each to show.
+func TestFullScreenProgram(t *testing.T) {
+	r := newRig(t, 20, false)
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	cfg := Config{Timeline: r.tl, Sound: r.sound, Speech: r.speech, Tracer: r.tracer,
+		In: inR, Out: out, NoColor: true, Tick: defaultTick, Getenv: func(string) string { return "" },
+		Now: func() time.Time { return r.clock }}
+	done := make(chan error, 1)
+	go func() { done <- runFullScreen(context.Background(), cfg) }()
+	waitFor(t, out, "the list", func(s string) bool { return strings.Contains(s, "sample 19") })
+	io.WriteString(inW, "2")
+	waitFor(t, out, "the selection", func(s string) bool { return strings.Contains(s, "Selected: IPv6 UDP from 2001:db8::13") })
+	io.WriteString(inW, "T")
+	waitFor(t, out, "the trace outcome", func(s string) bool { return strings.Contains(s, "Traceback trial succeeded") })
+	io.WriteString(inW, "q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not quit")
+	}
+	if !strings.Contains(out.String(), "\x1b[?1049l") {
+		t.Error("alternate screen not left")
+	}
+}
+
+// TestAccessibleRun drives Run in accessible mode through pipes, as a screen
+// reader user at a non-terminal would.
+func TestAccessibleRun(t *testing.T) {
+	r := newRig(t, 20, false)
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := Config{Timeline: r.tl, Sound: r.sound, Speech: r.speech, Tracer: r.tracer,
+		In: inR, Out: out, Bell: true, Getenv: func(string) string { return "" },
+		Now: func() time.Time { return r.clock }}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	waitFor(t, out, "the greeting", func(s string) bool { return strings.Contains(s, "accessible mode: 20 packets in all") })
+	io.WriteString(inW, "j\n")
+	waitFor(t, out, "a selection line", func(s string) bool {
+		return strings.Contains(s, "\nICMPv6 from 2001:db8::14 type 8 to 2001:db8::80 code 0, sample 19; number 1, 1 second ago; selected\n")
+	})
+	io.WriteString(inW, "jT\n")
+	waitFor(t, out, "the trace outcome", func(s string) bool {
+		return strings.Contains(s, "\nTrace launched for IPv6 UDP, hash 00000000, sent to tc.example\n") &&
+			strings.Contains(s, "\nMessage: Depth 0: found AS:64500 Depth 1: reached AS:64501 Traceback trial succeeded\n")
+	})
+	io.WriteString(inW, "/10.0.0.13\n")
+	waitFor(t, out, "the search", func(s string) bool {
+		return strings.Contains(s, "\nTCP FIN or RST from 10.0.0.13 port 40012 to 127.0.0.1 port 80, traceable via tc.example; number 8, 8 seconds ago; selected\n")
+	})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 127.0.0.1"})
+	waitFor(t, out, "the alert with a bell", func(s string) bool { return strings.Contains(s, "\aAlert: SYN flood to 127.0.0.1\n") })
+	io.WriteString(inW, "?\n")
+	waitFor(t, out, "help", func(s string) bool { return strings.Contains(s, "\nq: quit\n") })
+	io.WriteString(inW, "q\n")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not quit")
+	}
+	s := out.String()
+	if strings.Contains(s, "\x1b") {
+		t.Errorf("accessible output holds escape sequences:\n%q", s)
+	}
+	if strings.ContainsAny(s, "│─█") {
+		t.Errorf("accessible output holds box drawing:\n%s", s)
+	}
+}
+
+func TestAccessibleRunEndsWithContext(t *testing.T) {
+	r := newRig(t, 3, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Timeline: r.tl, In: strings.NewReader(""), Out: out, Getenv: func(string) string { return "" }})
+	}()
+	waitFor(t, out, "the greeting", func(s string) bool { return strings.Contains(s, "Sound off") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
