@@ -3,6 +3,7 @@ package speech
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -119,4 +120,45 @@ func TestSpeakable(t *testing.T) {
 			t.Errorf("Speakable(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzText feeds network-supplied text (PACKTERVOICE, PACKTERMSG HTML) through
+// the hygiene functions: they never panic, and what comes out is valid UTF-8
+// without control characters, within the length limit, and stable under a
+// second cleaning.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{
+		"/T:1 /W: Traceback trial succeeded",
+		"SYN flood toward 10.1.2.3, 12000 packets per second",
+		"<b>Depth 1</b><br>AS 64500&amp;<script>x</script>",
+		"scan from [2001:db8::1]:443 and ::ffff:10.0.0.1",
+		"--help; $(touch x) `touch x`\x00\x1b[2J",
+		"1,500,000 12,34 999999999999999999999",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, out := range map[string]string{
+			"Clean":       Clean(s),
+			"PlainHTML":   clean(PlainHTML(s), DefaultMaxChars),
+			"Speakable":   Clean(Speakable(s)),
+			"SayAddr":     SayAddr(s),
+			"Clean(HTML)": Clean(PlainHTML(s)),
+		} {
+			if !utf8.ValidString(out) {
+				t.Fatalf("%s(%q) is not UTF-8: %q", name, s, out)
+			}
+			if n := utf8.RuneCountInString(out); n > DefaultMaxChars {
+				t.Fatalf("%s(%q): %d runes", name, s, n)
+			}
+			for _, r := range out {
+				if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+					t.Fatalf("%s(%q) keeps %U", name, s, r)
+				}
+			}
+			if again := Clean(out); again != out {
+				t.Fatalf("%s(%q) = %q, cleaned again %q", name, s, out, again)
+			}
+		}
+	})
 }
