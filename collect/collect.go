@@ -156,3 +156,29 @@ func closeOnDone(ctx context.Context, c interface{ Close() error }) (stop func()
 	}()
 	return func() { close(done) }
 }
+
+// Flag is the PACKTER flag (Table 1 of the paper, 0–9 before the agent's base)
+// of the flow: IPv4 TCP 0 (ACK or other), 1 (SYN: it wins over FIN and RST, as in
+// PACKTER's agents), 2 (FIN or RST), UDP 3, ICMP 4; IPv6 the same plus 5. ok is
+// false for protocols PACKTER does not draw.
+func (f *Flow) Flag() (flag int, ok bool) {
+	switch f.Proto {
+	case 6:
+		switch {
+		case f.TCPFlags&0x02 != 0: // SYN
+			flag = 1
+		case f.TCPFlags&0x05 != 0: // FIN, RST
+			flag = 2
+		}
+	case 17:
+		flag = 3
+	case 1, 58:
+		flag = 4
+	default:
+		return 0, false
+	}
+	if f.Src.Is6() && !f.Src.Is4In6() {
+		flag += 5
+	}
+	return flag, true
+}

@@ -659,6 +659,16 @@ func (fd *FlowDecoder) expire(now time.Time) {
 	}
 }
 
+// Expire drops the held data sets whose template did not come in time, and
+// templates unrefreshed for too long, and reports how many sets were lost.
+// Decode does this too; Expire serves quiet periods.
+func (fd *FlowDecoder) Expire(now time.Time) (lost int) {
+	fd.init()
+	var res FlowResult
+	fd.sweep(now, &res)
+	return res.Lost
+}
+
 // Flush counts every held data set as lost (at shutdown) and reports how many.
 func (fd *FlowDecoder) Flush() int {
 	n := len(fd.pending)

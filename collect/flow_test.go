@@ -309,3 +309,38 @@ func TestFlowDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowFlag(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8::1")
+	for _, c := range []struct {
+		src   netip.Addr
+		proto uint8
+		flags uint8
+		want  int
+		ok    bool
+	}{
+		{v4, 6, 0x10, 0, true}, {v4, 6, 0x02, 1, true}, {v4, 6, 0x13, 1, true}, {v4, 6, 0x11, 2, true},
+		{v4, 6, 0x04, 2, true}, {v4, 17, 0, 3, true}, {v4, 1, 0, 4, true},
+		{v6, 6, 0x18, 5, true}, {v6, 6, 0x12, 6, true}, {v6, 6, 0x14, 7, true}, {v6, 17, 0, 8, true}, {v6, 58, 0, 9, true},
+		{v4, 47, 0, 0, false},
+	} {
+		f := Flow{Src: c.src, Proto: c.proto, TCPFlags: c.flags}
+		if got, ok := f.Flag(); got != c.want || ok != c.ok {
+			t.Errorf("%v proto %d flags %#x: %d %v, want %d %v", c.src, c.proto, c.flags, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestExpireWithoutTraffic(t *testing.T) {
+	fd := FlowDecoder{PendingTTL: 2 * time.Second}
+	mustDecode(t, &fd, exA, v9(1000, uint32(t0.Unix()), 1, dataSet(256, r4(1)), dataSet(257, r4(1))), t0)
+	if n := fd.Expire(t0.Add(time.Second)); n != 0 {
+		t.Errorf("expired %d sets early", n)
+	}
+	if n := fd.Expire(t0.Add(3 * time.Second)); n != 2 {
+		t.Errorf("expired %d sets, want 2", n)
+	}
+	if n := fd.Flush(); n != 0 {
+		t.Errorf("%d sets still held", n)
+	}
+}

@@ -40,7 +40,8 @@ func ServeFlows(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.L
 		fd  FlowDecoder
 		res FlowResult
 	)
-	err := servePackets(ctx, conn, o, func(from netip.AddrPort, b []byte, now time.Time) {
+	tick := func(now time.Time) { o.Stats.Lost.Add(uint64(fd.Expire(now))) }
+	err := servePacketsTick(ctx, conn, o, func(from netip.AddrPort, b []byte, now time.Time) {
 		err := fd.Decode(from.Addr().Unmap(), b, now, &res)
 		for i := range res.Flows {
 			sink.Flow(&res.Flows[i])
@@ -53,7 +54,7 @@ func ServeFlows(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.L
 			o.Stats.Malformed.Add(1)
 			ll.warn(now, "flow collector: bad datagram", from.String(), err)
 		}
-	})
+	}, tick)
 	o.Stats.Lost.Add(uint64(fd.Flush()))
 	return err
 }

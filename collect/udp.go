@@ -44,6 +44,12 @@ func listenUDP(addr string) (net.PacketConn, error) {
 // buffers: when the decoder falls behind, the reader drops and counts instead of
 // blocking the socket.
 func servePackets(ctx context.Context, conn net.PacketConn, o Options, h handler) error {
+	return servePacketsTick(ctx, conn, o, h, nil)
+}
+
+// servePacketsTick is servePackets with tick also called on the decoding
+// goroutine about once a second, for work due without traffic.
+func servePacketsTick(ctx context.Context, conn net.PacketConn, o Options, h handler, tick func(now time.Time)) error {
 	stop := closeOnDone(ctx, conn)
 	defer stop()
 	free := make(chan []byte, o.Queue)
@@ -54,9 +60,23 @@ func servePackets(ctx context.Context, conn net.PacketConn, o Options, h handler
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for d := range work {
-			h(d.from, d.buf[:d.n], d.at)
-			free <- d.buf
+		var tc <-chan time.Time
+		if tick != nil {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			tc = t.C
+		}
+		for {
+			select {
+			case d, ok := <-work:
+				if !ok {
+					return
+				}
+				h(d.from, d.buf[:d.n], d.at)
+				free <- d.buf
+			case <-tc:
+				tick(o.Now())
+			}
 		}
 	}()
 	defer func() { close(work); <-done }()
