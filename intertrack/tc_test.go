@@ -21,7 +21,7 @@ type viewer struct {
 	dg []string
 }
 
-func newViewer(t *testing.T) *viewer {
+func newViewer(t testing.TB) *viewer {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func (v *viewer) all() string {
 }
 
 // agent starts a digest server for one AS on loopback.
-func startAgent(t *testing.T, ctx context.Context, asn uint32, s *DigestStore) string {
+func startAgent(t testing.TB, ctx context.Context, asn uint32, s *DigestStore) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func startAgent(t *testing.T, ctx context.Context, asn uint32, s *DigestStore) s
 	return ln.Addr().String()
 }
 
-func startDP(t *testing.T, ctx context.Context, cfg DPConfig) string {
+func startDP(t testing.TB, ctx context.Context, cfg DPConfig) string {
 	d, err := NewDP(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ type tcRig struct {
 	view     *viewer
 }
 
-func startTC(t *testing.T, ctx context.Context, cfg TCConfig) *tcRig {
+func startTC(t testing.TB, ctx context.Context, cfg TCConfig) *tcRig {
 	r := &tcRig{outcomes: make(chan Outcome, 64), view: newViewer(t)}
 	cfg.Viewer = r.view.pc.LocalAddr().String()
 	cfg.OnOutcome = func(o Outcome) {
@@ -123,7 +123,7 @@ func (r *tcRig) launch(t *testing.T, hash [16]byte) {
 	}
 }
 
-func (r *tcRig) next(t *testing.T) Outcome {
+func (r *tcRig) next(t testing.TB) Outcome {
 	t.Helper()
 	select {
 	case o := <-r.outcomes:
@@ -135,7 +135,7 @@ func (r *tcRig) next(t *testing.T) Outcome {
 }
 
 // threeASes: 65001 (source) — 65002 (transit) — 65003 (home, victim).
-func threeASes(t *testing.T, ctx context.Context) (stores map[uint32]*DigestStore, cfg DPConfig) {
+func threeASes(t testing.TB, ctx context.Context) (stores map[uint32]*DigestStore, cfg DPConfig) {
 	stores = map[uint32]*DigestStore{}
 	cfg = DPConfig{Home: 65003, Agents: map[uint32]string{}, Links: [][2]uint32{{65001, 65002}, {65002, 65003}}}
 	for _, asn := range []uint32{65001, 65002, 65003} {
