@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// Sink is what collectors feed; the agent implements it.
+// Sink is what collectors feed; the agent implements it. Each collector calls it
+// from one goroutine; different collectors call it concurrently.
 type Sink interface {
 	// Frame sends a sampled packet (sFlow header, Snort packet) through the packet
 	// path: classification, traceback hash, sending. link is the pcap LINKTYPE_

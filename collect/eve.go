@@ -148,8 +148,8 @@ func (a *EVEAlert) Spoken() string {
 
 // RunEVE reads Suricata EVE JSON from path until ctx ends, and sends every alert
 // event as a record; alerts at least as severe as minSeverity (Suricata's scale:
-// 1 is the most severe, so severities 1..minSeverity) are also spoken; 0 speaks
-// none. path is a file followed as it grows (rotation and truncation survived;
+// 1 is the most severe, so severities 1..minSeverity) are also spoken; 0 means
+// the default, DefaultEVESeverity; a negative value speaks none. path is a file followed as it grows (rotation and truncation survived;
 // it starts at the file's end), or `unix:PATH` / `unixgram:PATH` for a Unix
 // stream / datagram socket it creates for Suricata's eve-log
 // `filetype: unix_stream` / `unix_dgram`.
@@ -157,9 +157,16 @@ func RunEVE(ctx context.Context, path string, minSeverity int, sink Sink, log *s
 	return ServeEVE(ctx, path, minSeverity, sink, log, Options{})
 }
 
+// DefaultEVESeverity is RunEVE's minSeverity when given 0: only Suricata's most
+// severe alerts are spoken (all are sent as records).
+const DefaultEVESeverity = 1
+
 // ServeEVE is RunEVE with options.
 func ServeEVE(ctx context.Context, path string, minSeverity int, sink Sink, log *slog.Logger, o Options) error {
 	o = o.withDefaults()
+	if minSeverity == 0 {
+		minSeverity = DefaultEVESeverity
+	}
 	log = orDiscard(log)
 	ll := limitedLog{log: log, every: o.LogEvery}
 	lines := make(chan []byte, o.Queue*16)

@@ -94,7 +94,7 @@ func TestEVEFollowFile(t *testing.T) {
 	appendFile(t, path, eveLine(1, "old, before start", 1)+"\n")
 	sink := newRecSink()
 	var st Stats
-	startEVE(t, path, 1, sink, &st)
+	startEVE(t, path, 0, sink, &st) // the default: severity 1 only
 	has := func(want ...string) func(s *recSink) bool {
 		return func(s *recSink) bool { return strings.Join(sids(s), " ") == strings.Join(want, " ") }
 	}
@@ -134,7 +134,7 @@ func TestEVEFollowFile(t *testing.T) {
 func TestEVEUnixStream(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "eve.sock")
 	sink := newRecSink()
-	startEVE(t, "unix:"+path, 0, sink, nil)
+	startEVE(t, "unix:"+path, -1, sink, nil)
 	c, err := net.Dial("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestEVEUnixStream(t *testing.T) {
 		t.Fatalf("flows %v", sids(sink))
 	}
 	if _, _, alerts := sink.snapshot(); len(alerts) != 0 {
-		t.Errorf("minSeverity 0 spoke %q", alerts)
+		t.Errorf("minSeverity -1 spoke %q", alerts)
 	}
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("socket mode %v %v", st.Mode(), err)
