@@ -82,7 +82,9 @@ func runAccessible(ctx context.Context, cfg Config) error {
 		// While a prompt is open its line stays whole: other lines wait.
 		for _, n := range c.takeNotes() {
 			if inPrompt && n.kind != notePrompt {
-				held = append(held, n)
+				if len(held) < maxHeld {
+					held = append(held, n)
+				}
 				continue
 			}
 			writeNote(w, n, cfg.Bell)
@@ -100,6 +102,9 @@ func runAccessible(ctx context.Context, cfg Config) error {
 		}
 	}
 }
+
+// maxHeld bounds the lines kept back while a prompt is open.
+const maxHeld = 1000
 
 type fdFile interface{ Fd() uintptr }
 

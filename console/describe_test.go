@@ -1,9 +1,16 @@
 package console
 
 import (
+	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/protocol"
@@ -146,4 +153,66 @@ func TestKeyMapHelpCoversEveryBinding(t *testing.T) {
 			seen[k] = b.Help().Desc
 		}
 	}
+}
+
+func TestUseAccessible(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	pts := openPTY(t)
+	tests := []struct {
+		name string
+		flag bool
+		out  any
+		env  func(string) string
+		want bool
+	}{
+		{"terminal", false, pts, env("TERM", "xterm"), false},
+		{"flag", true, pts, env("TERM", "xterm"), true},
+		{"ACCESSIBLE=1", false, pts, env("TERM", "xterm", "ACCESSIBLE", "1"), true},
+		{"ACCESSIBLE=0", false, pts, env("TERM", "xterm", "ACCESSIBLE", "0"), false},
+		{"TERM=dumb", false, pts, env("TERM", "dumb"), true},
+		{"not a terminal", false, &strings.Builder{}, env("TERM", "xterm"), true},
+		{"a plain file", false, os.Stderr, env("TERM", "xterm"), !isTerminal(os.Stderr)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UseAccessible(tc.flag, tc.out.(io.Writer), tc.env); got != tc.want {
+				t.Errorf("UseAccessible = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if !NoColorEnv(env("NO_COLOR", "1")) || NoColorEnv(env()) {
+		t.Error("NoColorEnv does not follow NO_COLOR")
+	}
+}
+
+// openPTY returns the terminal end of a new pseudo-terminal.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pts.Close() })
+	return pts
 }

@@ -174,7 +174,13 @@ func (m *model) View() string {
 	if c.showHelp {
 		add(m.st.header.Render("Keys (? or esc closes)"))
 		help := c.keys.HelpLines()
-		n := c.rows + 2 + m.msgLines()
+		n := c.rows + 3 + m.msgLines()
+		if len(help) > n {
+			// Too short a window: show what fits and say so; the spoken
+			// help and accessible mode list every key.
+			more := len(help) - (n - 1)
+			help = append(help[:n-1:n-1], fmt.Sprintf("… %d more keys: make the window taller; r repeats the spoken help", more))
+		}
 		for i := 0; i < n; i++ {
 			if i < len(help) {
 				add("  " + help[i])

@@ -72,6 +72,7 @@ func TestFullScreenView(t *testing.T) {
 		{name: "small", w: 60, h: 14},
 		{name: "selected", w: 100, h: 30, keys: []string{"j", "j", "j"}},
 		{name: "help", w: 100, h: 30, keys: []string{"?"}},
+		{name: "help_small", w: 80, h: 16, keys: []string{"?"}},
 		{name: "filter_prompt", w: 100, h: 30, keys: []string{"f", "u", "d", "p"}},
 		{name: "filtered_paused", w: 100, h: 30, keys: []string{"f", "t", "c", "p", " ", "s", "y", "n", "enter", "space"}},
 		{name: "trace_outcome", w: 100, h: 30, keys: []string{"2", "T"}, before: nil},

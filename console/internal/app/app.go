@@ -10,6 +10,7 @@ import (
 
 	"github.com/packter/packter/console"
 	"github.com/packter/packter/console/consoletest"
+	"github.com/packter/packter/event"
 	"github.com/packter/packter/timeline"
 )
 
@@ -57,6 +58,10 @@ func App(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 func Feed(ctx context.Context, tl *timeline.Timeline, from, rate int, now func() time.Time) {
 	tk := time.NewTicker(time.Millisecond)
 	defer tk.Stop()
+	pre := make([]event.Event, 4096)
+	for j := range pre {
+		pre[j] = consoletest.Synthetic(from+j, time.Time{})
+	}
 	start := time.Now()
 	i := from
 	for {
@@ -68,8 +73,9 @@ func Feed(ctx context.Context, tl *timeline.Timeline, from, rate int, now func()
 		due := from + int(time.Since(start).Seconds()*float64(rate))
 		t := now()
 		for ; i < due; i++ {
-			ev := consoletest.Synthetic(i, t)
-			tl.Append(&ev)
+			ev := &pre[(i-from)%len(pre)]
+			ev.Time = t
+			tl.Append(ev)
 		}
 	}
 }

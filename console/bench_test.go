@@ -1,0 +1,169 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/packter/packter/console/consoletest"
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/timeline"
+)
+
+// watchWriter is the program's output; it signals when a frame holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	want []byte
+	seen chan struct{}
+}
+
+func (w *watchWriter) expect(token string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.want = []byte(token)
+	w.seen = make(chan struct{})
+	return w.seen
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.want != nil && bytes.Contains(p, w.want) {
+		close(w.seen)
+		w.want = nil
+	}
+	return len(p), nil
+}
+
+// feed appends synthetic events at rate per second until stop closes, and
+// returns how many it appended.
+func feed(tl *timeline.Timeline, rate int, stop <-chan struct{}, n *atomic.Int64) {
+	tk := time.NewTicker(time.Millisecond)
+	defer tk.Stop()
+	// Events are made once: the feed should cost what the monitor's own
+	// appends cost, not the making of synthetic addresses.
+	pre := make([]event.Event, 4096)
+	for i := range pre {
+		pre[i] = consoletest.Synthetic(i, time.Time{})
+	}
+	start := time.Now()
+	i := 0
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tk.C:
+		}
+		due := int(time.Since(start).Seconds() * float64(rate))
+		now := time.Now()
+		for ; i < due; i++ {
+			ev := &pre[i%len(pre)]
+			ev.Time = now
+			tl.Append(ev)
+		}
+		n.Store(int64(i))
+	}
+}
+
+// BenchmarkKeyToScreen measures, on the real bubbletea program, the time from
+// writing a key to its input to the output receiving a frame that shows the
+// key's effect, while 100,000 events per second arrive on the timeline.
+func BenchmarkKeyToScreen(b *testing.B) {
+	const rate = 100_000
+	tl := timeline.New(1 << 22)
+	stop := make(chan struct{})
+	var fed atomic.Int64
+	go feed(tl, rate, stop, &fed)
+	defer close(stop)
+
+	inR, inW := io.Pipe()
+	out := &watchWriter{}
+	cfg := Config{Timeline: tl, Sound: consoletest.NewSound(), Speech: &consoletest.Speech{},
+		In: inR, Out: out, NoColor: true, Tick: defaultTick, Now: time.Now,
+		Getenv: func(string) string { return "" }}
+	done := make(chan error, 1)
+	ready := out.expect("Packter console")
+	go func() { done <- runFullScreen(context.Background(), cfg) }()
+	<-ready
+	time.Sleep(200 * time.Millisecond) // let the feed reach its rate before measuring
+
+	lat := make([]time.Duration, 0, b.N)
+	fedStart, t0 := fed.Load(), time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		key, token := "+", "Volume 90 percent"
+		if i%2 == 1 {
+			key, token = "-", "Volume 80 percent"
+		}
+		seen := out.expect(token)
+		start := time.Now()
+		io.WriteString(inW, key)
+		select {
+		case <-seen:
+		case <-time.After(5 * time.Second):
+			b.Fatalf("key %q: no frame with %q", key, token)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	elapsed := time.Since(t0)
+	rateSeen := float64(fed.Load()-fedStart) / elapsed.Seconds()
+	io.WriteString(inW, "q")
+	<-done
+
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+	b.ReportMetric(rateSeen, "events/s")
+}
+
+// BenchmarkSnapshot is one refresh of the list, counts and messages on a
+// timeline of a million events, with a filter matching one event in ten.
+func BenchmarkSnapshot(b *testing.B) {
+	tl := timeline.New(1 << 20)
+	for i := 0; i < 1<<20; i++ {
+		ev := consoletest.Synthetic(i, consoletest.Base.Add(time.Duration(i)*time.Microsecond))
+		tl.Append(&ev)
+	}
+	c := newCore(Config{Timeline: tl, Now: time.Now})
+	c.rows = 20
+	f, err := ParseFilter("tcp syn v4")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.filter = f
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.refresh()
+	}
+	if len(c.list) != 20 {
+		b.Fatalf("list has %d rows", len(c.list))
+	}
+}
+
+// BenchmarkView is rendering one full-screen frame of 100x40.
+func BenchmarkView(b *testing.B) {
+	tl := timeline.New(1 << 16)
+	for i := 0; i < 1000; i++ {
+		ev := consoletest.Synthetic(i, consoletest.Base.Add(time.Duration(i)*time.Millisecond))
+		tl.Append(&ev)
+	}
+	c := newCore(Config{Timeline: tl, Sound: consoletest.NewSound(), Now: time.Now})
+	m := newModel(context.Background(), c, asciiRenderer(), defaultTick)
+	m.width, m.height = 100, 40
+	m.resize()
+	c.refresh()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}
