@@ -9,7 +9,7 @@ need=(pkg-config libasound2-dev)
 # The visual board (Ebiten) links against X11 and OpenGL.
 need+=(libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libgl1-mesa-dev libxxf86vm-dev)
 if [ "${1:-}" = test ]; then
-	need+=(tmux xvfb xauth espeak-ng sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps)
+	need+=(tmux xvfb xauth espeak-ng sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps libxml2-utils)
 fi
 backports=()
 if [ "${1:-}" = test ]; then
