@@ -67,12 +67,12 @@ type Counts struct {
 
 // Timeline is the ring. The zero value is not usable: call New.
 type Timeline struct {
-	mu     sync.RWMutex
-	chunks [][]entry
-	cap    uint64
-	first  uint64 // oldest seq held
-	next   uint64 // seq of the next Append
-	counts Counts
+	mu      sync.RWMutex
+	chunks  [][]entry
+	cap     uint64
+	first   uint64 // oldest seq held
+	next    uint64 // seq of the next Append
+	counts  Counts
 	str     *strings
 	agents  *interner
 	scratch []byte

@@ -1,0 +1,221 @@
+package timeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/protocol"
+)
+
+var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func packet(i int, desc string) event.Event {
+	r := protocol.Record{
+		Src: protocol.AddrFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})), Dst: protocol.AddrFrom(netip.MustParseAddr("192.0.2.1")),
+		SPort: protocol.PortFrom(uint32(1024 + i%60000)), DPort: protocol.PortFrom(443), Flag: i % 10,
+	}
+	if desc == "" {
+		desc = string(protocol.AppendDesc(nil, &r))
+	}
+	r.Desc = []byte(desc)
+	return event.FromRecord(t0.Add(time.Duration(i)*time.Millisecond), &r)
+}
+
+// TestRoundTrip: every kind of event comes back exactly as it went in.
+func TestRoundTrip(t *testing.T) {
+	hash := "0123456789abcdef0123456789abcdef"
+	v6 := packet(3, "")
+	v6.Src = protocol.AddrFrom(netip.MustParseAddr("2001:db8::1"))
+	v6.Desc = hash + "-tc.example" // IPv6 with a hash: kept as a string
+	norm := packet(4, "custom text, with commas")
+	norm.Src, norm.DPort = protocol.NormAddr(0.25), protocol.Port{Norm: 0.5, IsNorm: true}
+	flood := packet(5, "SYN flood toward 192.0.2.1")
+	flood.Model = "missile"
+	signed := packet(6, "")
+	signed.Agent, signed.Authed = "edge-1", true
+	events := []event.Event{
+		packet(1, ""),               // default description: rebuilt
+		packet(2, hash+"-10.0.0.9"), // traceback hash in the spare bytes
+		v6, norm, flood, signed,
+		{Time: t0, Kind: event.KindMessage, Text: "<b>hello</b>", File: "pic01.png"},
+		{Time: t0, Kind: event.KindSound, Millis: -30000, File: "Detection.wav"},
+		{Time: t0, Kind: event.KindVoice, Text: "SYN flood toward 10.1.2.3", Agent: "edge-1"},
+		{Time: t0, Kind: event.KindEarth, Lat1: 35.6, Lon1: 139.7, Lat2: -33.9, Lon2: 151.2, Flag: 2, Desc: "geo"},
+		{Time: t0, Kind: event.KindAlert, Text: "monitor warning"},
+	}
+	tl := New(100)
+	for i := range events {
+		if seq := tl.Append(&events[i]); seq != uint64(i) {
+			t.Fatalf("seq %d, want %d", seq, i)
+		}
+	}
+	for i := range events {
+		var got event.Event
+		if !tl.Get(uint64(i), &got) {
+			t.Fatalf("Get(%d) failed", i)
+		}
+		want := events[i]
+		if !got.Time.Equal(want.Time) {
+			t.Errorf("event %d: time %v, want %v", i, got.Time, want.Time)
+		}
+		got.Time = want.Time
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	c := tl.Counts()
+	if c.Flood != 1 || c.Kind[event.KindPacket] != 6 || c.Kind[event.KindVoice] != 1 || c.Class[1] != 1 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
+func TestRingEvictsOldest(t *testing.T) {
+	tl := New(chunkSize) // the smallest ring
+	n := chunkSize + 10
+	for i := 0; i < n; i++ {
+		ev := packet(i, "")
+		tl.Append(&ev)
+	}
+	first, next := tl.Bounds()
+	if next != uint64(n) || first != 10 {
+		t.Fatalf("bounds [%d,%d), want [10,%d)", first, next, n)
+	}
+	var ev event.Event
+	if tl.Get(9, &ev) {
+		t.Error("evicted event still readable")
+	}
+	if !tl.Get(10, &ev) || !ev.Time.Equal(t0.Add(10*time.Millisecond)) {
+		t.Errorf("oldest held event: %v", ev.Time)
+	}
+}
+
+func TestSearchAndRecent(t *testing.T) {
+	tl := New(1000)
+	for i := 0; i < 100; i++ {
+		ev := packet(i, "")
+		tl.Append(&ev)
+	}
+	if got := tl.Search(t0.Add(50 * time.Millisecond)); got != 50 {
+		t.Errorf("Search(50ms) = %d", got)
+	}
+	if got := tl.Search(t0.Add(50*time.Millisecond + 1)); got != 51 {
+		t.Errorf("Search(50ms+1ns) = %d", got)
+	}
+	if got := tl.Search(t0.Add(time.Hour)); got != 100 {
+		t.Errorf("Search(future) = %d", got)
+	}
+	recent := tl.Recent(nil, 100, 5)
+	if len(recent) != 5 || !recent[0].Time.Equal(t0.Add(95*time.Millisecond)) || !recent[4].Time.Equal(t0.Add(99*time.Millisecond)) {
+		t.Errorf("Recent: %d events from %v", len(recent), recent[0].Time)
+	}
+	if got := tl.Recent(nil, 3, 10); len(got) != 3 {
+		t.Errorf("Recent before 3: %d events", len(got))
+	}
+}
+
+// TestArenaStrings: unique descriptions past the intern table's limit go to
+// the byte ring and read back; ones overwritten read as empty, never as
+// someone else's text.
+func TestArenaStrings(t *testing.T) {
+	s := newStrings()
+	s.in.maxCount = 2
+	refs := map[uint32]string{}
+	for i := 0; i < 10; i++ {
+		v := fmt.Sprintf("unique description %d", i)
+		refs[s.put(v)] = v
+	}
+	for ref, want := range refs {
+		if got := s.get(ref); got != want {
+			t.Errorf("ref %x: %q, want %q", ref, got, want)
+		}
+	}
+	old := s.put("the oldest arena string")
+	big := make([]byte, 60000)
+	for i := 0; s.pos < arenaSize+1000; i++ {
+		s.put(string(big[:1+i%60000]) + "x")
+	}
+	if got := s.get(old); got != "" {
+		t.Errorf("overwritten string read as %q", got[:20])
+	}
+}
+
+func TestReplayPaces(t *testing.T) {
+	tl := New(100)
+	for i := 0; i < 5; i++ {
+		ev := packet(i*100, "") // 100 ms apart
+		tl.Append(&ev)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got []time.Time
+	stop := errors.New("stop")
+	start := time.Now()
+	err := tl.Replay(ctx, 0, 0, func(seq uint64, ev *event.Event) error {
+		got = append(got, ev.Time)
+		if seq == 4 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || len(got) != 5 {
+		t.Fatalf("replay: %v, %d events", err, len(got))
+	}
+	_ = start
+}
+
+// BenchmarkAppend reports the cost per event and the memory held per event
+// once 10 million events are in the ring (the foundation issue's figure).
+func BenchmarkAppend(b *testing.B) {
+	tl := New(DefaultCapacity)
+	evs := make([]event.Event, 1024)
+	for i := range evs {
+		evs[i] = packet(i, "")
+		if i%4 == 0 {
+			evs[i].Desc = fmt.Sprintf("%032x-10.0.0.9", i)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		tl.Append(&evs[i&1023])
+		i++
+	}
+}
+
+func TestMemoryPerEventAt10M(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills 10 million events")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tl := New(DefaultCapacity)
+	ev := packet(0, "")
+	for i := 0; i < DefaultCapacity; i++ {
+		ev.Time = t0.Add(time.Duration(i))
+		ev.SPort = protocol.PortFrom(uint32(i % 65536))
+		ev.Desc = ""
+		if i%3 == 0 {
+			ev.Desc = fmt.Sprintf("%032x-10.0.0.9", i)
+		} else {
+			r := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag}
+			ev.Desc = string(protocol.AppendDesc(nil, &r))
+		}
+		tl.Append(&ev)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / DefaultCapacity
+	t.Logf("heap per event at %d events: %.1f bytes (slot %d bytes)", DefaultCapacity, per, BytesPerEvent)
+	if per > 64.5 {
+		t.Errorf("%.1f bytes per event, goal ≤ 64", per)
+	}
+	runtime.KeepAlive(tl)
+}
