@@ -55,6 +55,8 @@ type Config struct {
 	Seed uint64
 	// Now is the clock for signatures (tests); nil means time.Now.
 	Now func() time.Time
+	// Ready, when set, is called once the live interface is open and capturing.
+	Ready func()
 }
 
 // Stats counts what the agent did.
@@ -396,6 +398,9 @@ func (a *agent) runLive(ctx context.Context) error {
 		return err
 	}
 	defer l.Close()
+	if a.cfg.Ready != nil {
+		a.cfg.Ready()
+	}
 	var fr capture.Frame
 	for {
 		if err := l.Next(ctx, &fr); err != nil {
