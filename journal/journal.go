@@ -140,25 +140,24 @@ func (j *Writer) Flush() error { return j.w.Flush() }
 
 // line is the JSON shape of one event.
 type line struct {
-	Time   string          `json:"time"`
-	Kind   string          `json:"kind"`
-	Src    string          `json:"src"`
-	Dst    string          `json:"dst"`
-	SPort  json.Number     `json:"sport"`
-	DPort  json.Number     `json:"dport"`
-	Flag   int             `json:"flag"`
-	Model  string          `json:"model"`
-	Desc   string          `json:"desc"`
-	Text   string          `json:"text"`
-	File   string          `json:"file"`
-	Millis int             `json:"millis"`
-	Agent  string          `json:"agent"`
-	Authed bool            `json:"authed"`
-	Lat1   float64         `json:"lat1"`
-	Lon1   float64         `json:"lon1"`
-	Lat2   float64         `json:"lat2"`
-	Lon2   float64         `json:"lon2"`
-	Extra  json.RawMessage `json:"-"`
+	Time   string      `json:"time"`
+	Kind   string      `json:"kind"`
+	Src    string      `json:"src"`
+	Dst    string      `json:"dst"`
+	SPort  json.Number `json:"sport"`
+	DPort  json.Number `json:"dport"`
+	Flag   int         `json:"flag"`
+	Model  string      `json:"model"`
+	Desc   string      `json:"desc"`
+	Text   string      `json:"text"`
+	File   string      `json:"file"`
+	Millis int         `json:"millis"`
+	Agent  string      `json:"agent"`
+	Authed bool        `json:"authed"`
+	Lat1   float64     `json:"lat1"`
+	Lon1   float64     `json:"lon1"`
+	Lat2   float64     `json:"lat2"`
+	Lon2   float64     `json:"lon2"`
 }
 
 // Decoder reads a journal line by line.
