@@ -18,7 +18,13 @@
 // monitor as PACKTERMSG + PACKTERSOUND + PACKTERVOICE: launched, succeeded
 // ("Traceback succeeded: the packet came from AS 65001, through AS 65002"),
 // failed (with the reason: nobody saw the packet, DP down, slow or talking
-// garbage). Texts follow PACKTER's IPTB_* keys (LoadIPTBConfig).
+// garbage). Texts follow PACKTER's IPTB_* keys (LoadIPTBConfig). Several traces
+// run at once (MaxInFlight; more are dropped and counted). OnOutcome also hands
+// every Outcome to the caller.
+//
+// StartPair runs a DP and a TC in-process on loopback ports the system picks:
+// what the demo does so that T works out of the box (give the agent
+// `-T pair.TCAddr` and `--as/--digests` matching the DPConfig).
 //
 // # InterTrack messages and framing
 //

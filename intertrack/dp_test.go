@@ -129,3 +129,22 @@ func TestDPServesPACKTERStyleConnection(t *testing.T) {
 		}
 	}
 }
+
+func TestTCSaysWhichAgentsWereSilent(t *testing.T) {
+	ctx := t.Context()
+	stores, cfg := threeASes(t, ctx)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	cfg.Agents[65004] = ln.Addr().String()
+	ln.Close()
+	cfg.Links = append(cfg.Links, [2]uint32{65003, 65004})
+	for _, s := range stores {
+		s.Insert(testHash, time.Now())
+	}
+	rig := startTC(t, ctx, TCConfig{DP: startDP(t, ctx, cfg)})
+	rig.launch(t, testHash)
+	o := rig.next(t)
+	want := "Traceback succeeded: the packet came from AS 65001, through AS 65002; the agent of AS 65004 did not answer"
+	if o.Kind != Succeeded || o.Voice != want {
+		t.Errorf("%v %q, want %q", o.Kind, o.Voice, want)
+	}
+}

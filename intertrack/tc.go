@@ -60,6 +60,7 @@ type Outcome struct {
 	ASes    []AS     // the DP's answer (Succeeded, and Failed when it had one)
 	Sources []uint32 // Succeeded: where the packet came from
 	Through []uint32 // Succeeded: transit ASes, from the source toward home
+	Silent  []uint32 // Succeeded: ASes whose agents did not answer
 	Reason  string   // Failed: why, in plain words
 	Voice   string   // the text spoken
 	Elapsed time.Duration
@@ -287,6 +288,9 @@ func (t *TC) Trace(ctx context.Context, hash [16]byte) Outcome {
 		o.Voice = t.texts.FailedVoice + ": " + o.Reason
 	} else {
 		o.Voice = t.texts.SucceedVoice + ": " + PathSentence(o.Sources, o.Through)
+		for _, a := range o.Silent {
+			o.Voice += fmt.Sprintf("; the agent of AS %d did not answer", a)
+		}
 	}
 	t.log.Info("traceback", "hash", fmt.Sprintf("%x", hash), "outcome", o.Kind, "took", o.Elapsed, "voice", o.Voice)
 	t.report(o)
@@ -403,6 +407,9 @@ func interpret(r *ClientTraceReply, hash [16]byte) Outcome {
 		return o
 	}
 	o.Kind = Succeeded
+	for _, a := range silent {
+		o.Silent = append(o.Silent, a.ASNumber())
+	}
 	maxDepth := 0
 	for _, a := range found {
 		maxDepth = max(maxDepth, a.Depth)

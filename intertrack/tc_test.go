@@ -405,3 +405,31 @@ func TestWithDefaultPort(t *testing.T) {
 		}
 	}
 }
+
+func TestStartPair(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	stores, cfg := threeASes(t, ctx)
+	for _, s := range stores {
+		s.Insert(testHash, time.Now())
+	}
+	v := newViewer(t)
+	got := make(chan Outcome, 4)
+	p, err := StartPair(ctx, cfg, TCConfig{Viewer: v.pc.LocalAddr().String(), OnOutcome: func(o Outcome) { got <- o }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := &tcRig{addr: p.TCAddr, outcomes: make(chan Outcome)}
+	rig.launch(t, testHash)
+	for o := range got {
+		if o.Kind != Launched {
+			if o.Kind != Succeeded {
+				t.Errorf("%v %s", o.Kind, o.Reason)
+			}
+			break
+		}
+	}
+	cancel()
+	if err := p.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+}
