@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -334,9 +335,15 @@ func (e envFunc) Environ() []string      { return nil }
 func runFullScreen(ctx context.Context, cfg Config) error {
 	c := newCore(cfg)
 	m := newModel(ctx, c, newRenderer(cfg), cfg.Tick)
+	in := cfg.In
+	if !isTerminal(in) {
+		// A file that is not a terminal (/dev/null, a pipe) cannot be polled
+		// the way bubbletea polls terminals: hide its Fd so it is read plainly.
+		in = struct{ io.Reader }{in}
+	}
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
-		tea.WithInput(cfg.In),
+		tea.WithInput(in),
 		tea.WithOutput(cfg.Out),
 		tea.WithAltScreen(),
 		tea.WithoutSignalHandler(),

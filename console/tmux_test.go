@@ -188,3 +188,40 @@ func TestTerminalAccessible(t *testing.T) {
 	s.waitFor("the program to exit", func(p string) bool { return strings.Contains(p, "Console closed.\nEXITED 0") })
 	s.cooked()
 }
+
+// TestTerminalUnderLoad drives the console while 100,000 events per second
+// arrive: the list moves, pause freezes it, keys still answer, and live
+// resumes.
+func TestTerminalUnderLoad(t *testing.T) {
+	s := newTmux(t, 110, 32)
+	s.startApp("-rate 100000")
+	first := s.waitFor("a growing list", func(p string) bool { return strings.Contains(p, "│ LIVE │") && strings.Contains(p, "0.0s") })
+	s.waitFor("new events", func(p string) bool { return eventsShown(p) > eventsShown(first)+1000 })
+	s.keys("Space")
+	paused := s.waitFor("pause", func(p string) bool { return strings.Contains(p, "│ PAUSED at ") })
+	s.keys("j")
+	s.waitFor("a selection while paused", func(p string) bool { return strings.Contains(p, "\n> 1 ") })
+	s.keys("L")
+	s.waitFor("live again", func(p string) bool {
+		return strings.Contains(p, "│ LIVE │") && strings.Contains(p, "» Live; ") && eventsShown(p) > eventsShown(paused)
+	})
+	s.keys("q")
+	s.waitFor("the program to exit", func(p string) bool { return strings.Contains(p, "EXITED 0") })
+}
+
+// eventsShown reads the title's event count.
+func eventsShown(pane string) int {
+	i := strings.Index(pane, "│ ")
+	for i >= 0 {
+		var n int
+		if _, err := fmt.Sscanf(pane[i:], "│ %d events", &n); err == nil {
+			return n
+		}
+		j := strings.Index(pane[i+1:], "│ ")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return -1
+}

@@ -272,3 +272,26 @@ func TestAccessibleRunEndsWithContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFullScreenInputNotATerminal: with keys from a file that is not a
+// terminal (/dev/null) the console still runs, until ctx ends.
+func TestFullScreenInputNotATerminal(t *testing.T) {
+	r := newRig(t, 3, false)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runFullScreen(ctx, Config{Timeline: r.tl, In: null, Out: out, NoColor: true, Tick: defaultTick,
+			Now: time.Now, Getenv: func(string) string { return "" }})
+	}()
+	waitFor(t, out, "the list", func(s string) bool { return strings.Contains(s, "sample 2") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
