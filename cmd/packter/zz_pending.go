@@ -12,5 +12,4 @@ import (
 
 var errPending = errors.New("this command is not in this build yet")
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error   { return errPending }
 func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error { return errPending }
