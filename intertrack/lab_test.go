@@ -7,8 +7,10 @@ package intertrack
 // real UDP traffic from src to dst routed through tr, an agent with a digest
 // store in each AS (the real `packter agent -i IFACE --as ASN --digests ADDR`
 // binary, built by the test; the in-process digest store fed from a raw socket
-// when the binary cannot be built), a DP and a TC in the test process, and a
-// packet captured at the victim traced back to its source.
+// when the binary cannot be built) answering on its lab address, a DP and a TC
+// in the test process asking from the victim's AS (and the real `packter dp`
+// and `packter tc` binaries run inside it), and a packet captured at the
+// victim traced back to its source.
 //
 // To extend (e.g. the monitor's WAV): newLab returns the lab; lab.viewer
 // receives the TC's datagrams, or set labOptions.viewer to a real monitor's
@@ -43,7 +45,7 @@ type labAS struct {
 	asn   uint32
 	ns    string // network namespace
 	iface string // where its agent captures
-	port  int    // its agent's digest server, 127.0.0.1:port inside ns
+	addr  string // its agent's digest server, on its lab address
 }
 
 type lab struct {
@@ -53,6 +55,7 @@ type lab struct {
 	dpAddr       string
 	rig          *tcRig
 	realAgent    bool
+	bin          string // the packter binary, when it could be built
 }
 
 // inNetns runs f on an OS thread switched into the named network namespace;
@@ -84,17 +87,13 @@ func inNetns(name string, f func() error) error {
 	return f()
 }
 
-// nsDialer reaches each agent's loopback inside its namespace, chosen by port.
-type nsDialer struct{ byPort map[string]string }
+// nsDialer connects from inside a namespace: the in-process DP asks the
+// agents from the victim's AS, as a DP deployed there would.
+type nsDialer struct{ ns string }
 
 func (d *nsDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	_, port, _ := net.SplitHostPort(addr)
-	ns, ok := d.byPort[port]
-	if !ok {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
 	var c net.Conn
-	err := inNetns(ns, func() (err error) {
+	err := inNetns(d.ns, func() (err error) {
 		c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
 		return err
 	})
@@ -120,9 +119,9 @@ func newLab(t testing.TB, ctx context.Context) *lab {
 	id := os.Getpid() % 100000
 	name := func(s string) string { return fmt.Sprintf("ptlab%d%s", id, s) }
 	l := &lab{
-		src: labAS{asn: 65001, ns: name("src"), iface: fmt.Sprintf("pt%da", id), port: 9101},
-		tr:  labAS{asn: 65002, ns: name("tr"), iface: fmt.Sprintf("pt%db", id), port: 9102},
-		dst: labAS{asn: 65003, ns: name("dst"), iface: fmt.Sprintf("pt%dd", id), port: 9103},
+		src: labAS{asn: 65001, ns: name("src"), iface: fmt.Sprintf("pt%da", id), addr: "10.91.1.1:9101"},
+		tr:  labAS{asn: 65002, ns: name("tr"), iface: fmt.Sprintf("pt%db", id), addr: "10.91.1.2:9102"},
+		dst: labAS{asn: 65003, ns: name("dst"), iface: fmt.Sprintf("pt%dd", id), addr: "10.91.2.2:9103"},
 	}
 	l.ases = []labAS{l.src, l.tr, l.dst}
 	trDst := fmt.Sprintf("pt%dc", id) // transit's side of the tr—dst link
@@ -144,15 +143,12 @@ func newLab(t testing.TB, ctx context.Context) *lab {
 	mustRun(t, "ip", "-n", l.dst.ns, "route", "add", "default", "via", "10.91.2.1")
 	mustRun(t, "ip", "netns", "exec", l.tr.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 
-	l.dialer = &nsDialer{byPort: map[string]string{}}
-	for _, a := range l.ases {
-		l.dialer.byPort[fmt.Sprint(a.port)] = a.ns
-	}
+	l.dialer = &nsDialer{ns: l.dst.ns}
 	l.startAgents(t, ctx)
 
 	cfg := DPConfig{Home: l.dst.asn, Agents: map[uint32]string{}, Links: [][2]uint32{{65001, 65002}, {65002, 65003}}, Dialer: l.dialer}
 	for _, a := range l.ases {
-		cfg.Agents[a.asn] = fmt.Sprintf("127.0.0.1:%d", a.port)
+		cfg.Agents[a.asn] = a.addr
 	}
 	l.dpAddr = startDP(t, ctx, cfg)
 	l.rig = startTC(t, ctx, TCConfig{DP: l.dpAddr})
@@ -169,18 +165,17 @@ func (l *lab) startAgents(t testing.TB, ctx context.Context) {
 	bin, err := buildPackter(t)
 	t.Logf("go build: %v", time.Since(start).Round(time.Millisecond))
 	if err == nil {
-		l.realAgent = true
+		l.realAgent, l.bin = true, bin
 		for _, a := range l.ases {
-			cmd := exec.CommandContext(ctx, "ip", "netns", "exec", a.ns, bin, "agent", "-i", a.iface,
-				"--as", fmt.Sprint(a.asn), "--digests", fmt.Sprintf("127.0.0.1:%d", a.port), "-n")
+			cmd := exec.Command("ip", "netns", "exec", a.ns, bin, "agent", "-i", a.iface,
+				"--as", fmt.Sprint(a.asn), "--digests", a.addr, "-n")
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
-				cmd.Process.Signal(os.Interrupt)
-				cmd.Wait()
+				stopProcess(cmd)
 				if t.Failed() {
 					t.Logf("agent AS %d stderr:\n%s", a.asn, stderr.String())
 				}
@@ -194,7 +189,7 @@ func (l *lab) startAgents(t testing.TB, ctx context.Context) {
 	}
 	// Ready when every digest server answers.
 	for _, a := range l.ases {
-		addr := fmt.Sprintf("127.0.0.1:%d", a.port)
+		addr := a.addr
 		var err error
 		for i := 0; i < 100; i++ {
 			qctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -208,6 +203,22 @@ func (l *lab) startAgents(t testing.TB, ctx context.Context) {
 		if err != nil {
 			t.Fatalf("agent of AS %d never answered: %v", a.asn, err)
 		}
+	}
+}
+
+// stopProcess interrupts a command (SIGINT, as a user's ^C) and waits for it,
+// killing it after 10 s.
+func stopProcess(cmd *exec.Cmd) error {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		return errors.New("still running 10 s after SIGINT")
 	}
 }
 
@@ -243,7 +254,7 @@ func (l *lab) startInProcessAgent(t testing.TB, ctx context.Context, a labAS) {
 		if h, err = pcapgo.NewEthernetHandle(a.iface); err != nil {
 			return err
 		}
-		ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", a.port))
+		ln, err = net.Listen("tcp", a.addr)
 		return err
 	})
 	if err != nil {
@@ -323,7 +334,7 @@ func (l *lab) seenBy(ctx context.Context, hash [16]byte, tries int, ases ...labA
 		var ans DigestAnswer
 		for i := 0; i < tries; i++ {
 			var err error
-			ans, err = QueryDigest(ctx, l.dialer, fmt.Sprintf("127.0.0.1:%d", a.port), hash, time.Time{}, time.Time{})
+			ans, err = QueryDigest(ctx, l.dialer, a.addr, hash, time.Time{}, time.Time{})
 			if err == nil && ans.Seen {
 				break
 			}
@@ -465,6 +476,67 @@ func TestLabTraceback(t *testing.T) {
 			t.Errorf("after the failures: %v %q", o.Kind, o.Voice)
 		}
 	})
+}
+
+// TestLabTracebackBinaries runs the real `packter dp` and `packter tc` inside
+// the victim's AS on their default ports, a viewer socket on 11300 there, and
+// presses T from there.
+func TestLabTracebackBinaries(t *testing.T) {
+	ctx := t.Context()
+	l := newLab(t, ctx)
+	if l.bin == "" {
+		t.Skip("the packter binary could not be built with its agent; the in-process lab ran instead")
+	}
+	var view net.PacketConn
+	if err := inNetns(l.dst.ns, func() (err error) { view, err = net.ListenPacket("udp", "127.0.0.1:11300"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer view.Close()
+	start := func(args ...string) {
+		cmd := exec.Command("ip", append([]string{"netns", "exec", l.dst.ns, l.bin}, args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := stopProcess(cmd); err != nil {
+				t.Errorf("packter %s did not end cleanly on SIGINT: %v\n%s", args[0], err, stderr.String())
+			}
+		})
+	}
+	start("dp", "--home", "65003", "--agent", "65001="+l.src.addr, "--agent", "65002="+l.tr.addr, "--agent", "65003="+l.dst.addr,
+		"--link", "65001:65002", "--link", "65002:65003")
+	start("tc", "--dp", "127.0.0.1", "--viewer", "127.0.0.1")
+
+	ip := l.send(t, ctx, "packter-lab-binaries", 2)
+	hash, _ := capture.TraceHash(ip, false)
+	l.waitSeen(t, ctx, hash, l.ases...)
+	ev := l.victimEvent(ip, hash)
+	ev.Desc = fmt.Sprintf("%x-127.0.0.1", hash) // PACKTER's default: the TC on port 11301
+
+	want := "PACKTERVOICE\nTraceback succeeded: the packet came from AS 65001, through AS 65002\n"
+	buf := make([]byte, 64<<10)
+	var got []string
+	// The TC may still be binding its socket: press T again until it answers.
+	for press := 0; press < 20; press++ {
+		if err := inNetns(l.dst.ns, func() error { return LaunchTrace(ctx, ev, 0) }); err != nil {
+			t.Fatal(err)
+		}
+		view.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			n, _, err := view.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			got = append(got, string(buf[:n]))
+			if string(buf[:n]) == want {
+				return
+			}
+			view.SetReadDeadline(time.Now().Add(5 * time.Second))
+		}
+	}
+	t.Fatalf("the monitor never heard %q; it got %q", want, got)
 }
 
 // BenchmarkLabTraceLatency: request-to-answer latency of a whole trace in the
