@@ -73,7 +73,15 @@ func feed(tl *timeline.Timeline, rate int, stop <-chan struct{}, n *atomic.Int64
 // BenchmarkKeyToScreen measures, on the real bubbletea program, the time from
 // writing a key to its input to the output receiving a frame that shows the
 // key's effect, while 100,000 events per second arrive on the timeline.
+//
+// "filter-rare" first sets a filter that no event matches, so that every
+// snapshot scans its limit of events: the worst case.
 func BenchmarkKeyToScreen(b *testing.B) {
+	b.Run("no-filter", func(b *testing.B) { benchKeyToScreen(b, "") })
+	b.Run("filter-rare", func(b *testing.B) { benchKeyToScreen(b, "udp port:7") })
+}
+
+func benchKeyToScreen(b *testing.B, filter string) {
 	const rate = 100_000
 	tl := timeline.New(1 << 22)
 	stop := make(chan struct{})
@@ -90,6 +98,14 @@ func BenchmarkKeyToScreen(b *testing.B) {
 	ready := out.expect("Packter console")
 	go func() { done <- runFullScreen(context.Background(), cfg) }()
 	<-ready
+	if filter != "" {
+		shown := out.expect("filter: " + filter)
+		io.WriteString(inW, "f")
+		for _, r := range filter + "\r" {
+			io.WriteString(inW, string(r))
+		}
+		<-shown
+	}
 	time.Sleep(200 * time.Millisecond) // let the feed reach its rate before measuring
 
 	lat := make([]time.Duration, 0, b.N)

@@ -163,7 +163,25 @@ func plainText(ev *event.Event) string {
 	if ev.Kind == event.KindMessage || ev.Kind == event.KindHTML {
 		t = stripTags(t)
 	}
-	return oneLine(t)
+	return clip(oneLine(t), maxTextRunes)
+}
+
+// maxTextRunes bounds a message's line: a datagram may carry kilobytes.
+const maxTextRunes = 400
+
+// clip cuts s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }
 
 // stripTags drops HTML tags and turns line breaks into spaces.

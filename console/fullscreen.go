@@ -347,6 +347,7 @@ func runFullScreen(ctx context.Context, cfg Config) error {
 		tea.WithOutput(cfg.Out),
 		tea.WithAltScreen(),
 		tea.WithoutSignalHandler(),
+		tea.WithFPS(120), // the frame timer adds up to one frame to every key's answer
 	)
 	_, err := p.Run()
 	if err != nil && (ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled)) {
