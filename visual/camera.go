@@ -25,8 +25,8 @@ func (a Vec3) Norm() Vec3 {
 // View limits: the camera orbits the middle of the scene.
 const (
 	DefaultYaw      = 0.0
-	DefaultPitch    = 0.32 // radians above the horizon
-	DefaultDistance = 430.0
+	DefaultPitch    = 0.26 // radians above the horizon
+	DefaultDistance = 390.0
 	DefaultFovY     = 0.9 // radians
 	minPitch        = -1.45
 	maxPitch        = 1.45

@@ -43,3 +43,10 @@ func (b *Inbox) Swap(buf []event.Event) ([]event.Event, uint64) {
 	b.mu.Unlock()
 	return q, d
 }
+
+// Dropped is how many events have been dropped so far.
+func (b *Inbox) Dropped() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dropped
+}

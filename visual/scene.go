@@ -13,8 +13,8 @@ import (
 // along Y (0 at the bottom, 1 at the top), as in the paper's Figure 1.
 const (
 	BoardSize  = 200.0
-	BoardGap   = 130.0
-	BallRadius = 2.6 // scene units
+	BoardGap   = 120.0
+	BallRadius = 3.2 // scene units
 	// MinPickPixels is how close (in pixels) a click must come to a small,
 	// far ball to pick it.
 	MinPickPixels = 6.0
@@ -125,8 +125,8 @@ func AxisLabels() []Label {
 		}
 		ls = append(ls,
 			Label{At: BoardPoint(b, 0.5, 1).Add(Vec3{0, 14, 0}), Text: fmt.Sprintf("%s board", b)},
-			Label{At: BoardPoint(b, 0.5, 0).Add(Vec3{0, -22, 0}), Text: end + " address →"},
-			Label{At: BoardPoint(b, 1, 1).Add(Vec3{0, 12, 6}), Text: end + " port (ICMP type/code)", Align: 1},
+			Label{At: BoardPoint(b, 0.5, 0).Add(Vec3{0, -22, 0}), Text: end + " address ->"},
+			Label{At: BoardPoint(b, 1, 1).Add(Vec3{0, 30, 6}), Text: end + " port (ICMP type/code)", Align: 1},
 		)
 	}
 	return ls

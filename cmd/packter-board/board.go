@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/intertrack"
+	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/visual"
+)
+
+// run sets up the feeds and runs the board until the window closes, the
+// monitor closes its input, a signal arrives or the screenshot is written.
+func run(ctx context.Context, o options, log *slog.Logger) error {
+	assets, err := visual.OpenAssets(o.assets)
+	if err != nil {
+		return err
+	}
+	defer assets.Close()
+
+	cfg := visual.Config{Fly: o.fly, MaxBalls: o.maxBalls, History: o.history}
+	if o.stdin {
+		cfg.History = visual.Remote // the monitor owns the timeline
+	}
+	g := newGame(ctx, o, visual.New(cfg, o.width, o.height), assets, log)
+	g.trace = func(ctx context.Context, ev *event.Event) error {
+		return intertrack.LaunchTrace(ctx, ev, o.tcPort)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	switch {
+	case o.synthetic > 0:
+		g.synth = newSynth(o.synthetic, o.fly)
+		g.source = fmt.Sprintf("%d synthetic balls", o.synthetic)
+	case o.stdin:
+		g.source = "fed by the monitor"
+		g.requests = newRequestWriter(os.Stdout)
+		go func() {
+			if err := readJournal(os.Stdin, g.inbox, log); err != nil {
+				log.Warn("reading the monitor's feed", "err", err)
+			}
+			if o.screenshot == "" {
+				g.inputDone.Store(true) // the monitor is gone: so is its board
+			}
+		}()
+	default:
+		l, err := protocol.Listen(protocol.ListenConfig{Addr: o.listen, Logger: log})
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", o.listen, err)
+		}
+		g.source = "listening on " + l.Addr().String()
+		// Tests and scripts wait for this line before sending.
+		fmt.Fprintln(os.Stderr, "packter-board: listening on", l.Addr().String())
+		go func() {
+			if err := serveUDP(ctx, l, g.inbox, log); err != nil && ctx.Err() == nil {
+				log.Warn("receiving datagrams", "err", err)
+			}
+		}()
+	}
+
+	ebiten.SetWindowTitle("Packter board")
+	ebiten.SetWindowSize(o.width, o.height)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetScreenClearedEveryFrame(true)
+	if o.measure > 0 {
+		ebiten.SetVsyncEnabled(false) // count what the renderer can do
+	}
+	if err := ebiten.RunGame(g); err != nil {
+		return err
+	}
+	if g.err != nil {
+		return g.err
+	}
+	if o.measure > 0 {
+		fmt.Println(g.measured)
+	}
+	return nil
+}
+
+// requestWriter sends control requests to the monitor without ever blocking
+// the update loop: if the monitor stops reading, requests are dropped.
+type requestWriter struct{ ch chan visual.Request }
+
+func newRequestWriter(w io.Writer) *requestWriter {
+	r := &requestWriter{ch: make(chan visual.Request, 16)}
+	go func() {
+		bw := bufio.NewWriter(w)
+		var buf []byte
+		for req := range r.ch {
+			buf = visual.AppendRequest(buf[:0], req)
+			if _, err := bw.Write(buf); err != nil {
+				return
+			}
+			if err := bw.Flush(); err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *requestWriter) send(req visual.Request) {
+	if r == nil {
+		return
+	}
+	select {
+	case r.ch <- req:
+	default:
+	}
+}

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/intertrack"
+	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/visual"
+)
+
+const tps = 60
+
+// game is the thin Ebiten shell around the board model: input in, pixels out.
+type game struct {
+	ctx    context.Context
+	o      options
+	m      *visual.Model
+	inbox  *visual.Inbox
+	buf    []event.Event
+	assets *visual.Assets
+	log    *slog.Logger
+
+	source    string
+	requests  *requestWriter
+	trace     func(context.Context, *event.Event) error
+	synth     *synth
+	inputDone atomic.Bool
+
+	atlas, white *ebiten.Image
+	indices      []uint16
+	sameLayout   bool
+	evs          []ebiten.Vertex // only when the layouts differ
+	boardVs      []ebiten.Vertex
+
+	pictures map[string]*ebiten.Image // nil value: failed to load
+	help     bool
+
+	notice      string
+	noticeUntil time.Time
+	noticeMu    sync.Mutex // trace results arrive from goroutines
+
+	drag struct {
+		down, moved bool
+		x0, y0      int
+		x, y        int
+	}
+
+	frames     int // frames drawn since counting started
+	quit       bool
+	err        error
+	measured   string
+	mStart     time.Time
+	mFrames    int
+	buildTotal time.Duration
+	msgs       []visual.Message
+}
+
+func newGame(ctx context.Context, o options, m *visual.Model, assets *visual.Assets, log *slog.Logger) *game {
+	g := &game{ctx: ctx, o: o, m: m, assets: assets, log: log,
+		inbox:      visual.NewInbox(1 << 16),
+		pictures:   map[string]*ebiten.Image{},
+		indices:    visual.QuadIndices(visual.MaxQuadsPerBatch),
+		sameLayout: sameLayout(reflect.TypeOf(visual.Vertex{}), reflect.TypeOf(ebiten.Vertex{})),
+	}
+	g.atlas = ebiten.NewImageFromImage(visual.Atlas())
+	g.white = g.atlas.SubImage(image.Rect(visual.WhiteU0, visual.WhiteV0, visual.WhiteU1, visual.WhiteV1)).(*ebiten.Image)
+	if !g.sameLayout {
+		log.Warn("ebiten.Vertex changed layout: copying vertices each frame")
+	}
+	return g
+}
+
+// sameLayout reports whether two struct types have the same fields at the
+// same offsets, so a slice of one can be read as a slice of the other.
+func sameLayout(a, b reflect.Type) bool {
+	if a.Size() != b.Size() || a.NumField() != b.NumField() || a.Align() != b.Align() {
+		return false
+	}
+	for i := 0; i < a.NumField(); i++ {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || fa.Offset != fb.Offset || fa.Type.Kind() != fb.Type.Kind() {
+			return false
+		}
+	}
+	return true
+}
+
+// vertices gives the model's vertex buffer to Ebiten: the same memory when
+// the layouts agree (checked at start-up), else a copy.
+func (g *game) vertices(vs []visual.Vertex) []ebiten.Vertex {
+	if len(vs) == 0 {
+		return nil
+	}
+	if g.sameLayout {
+		return unsafe.Slice((*ebiten.Vertex)(unsafe.Pointer(&vs[0])), len(vs))
+	}
+	g.evs = g.evs[:0]
+	for _, v := range vs {
+		g.evs = append(g.evs, ebiten.Vertex{DstX: v.DstX, DstY: v.DstY, SrcX: v.SrcX, SrcY: v.SrcY,
+			ColorR: v.ColorR, ColorG: v.ColorG, ColorB: v.ColorB, ColorA: v.ColorA})
+	}
+	return g.evs
+}
+
+func (g *game) Layout(w, h int) (int, int) {
+	if g.o.screenshot != "" || g.o.measure > 0 {
+		return g.o.width, g.o.height // fixed, so tests know where things are
+	}
+	g.m.Cam.SetViewport(w, h)
+	return w, h
+}
+
+func (g *game) say(format string, args ...any) {
+	g.noticeMu.Lock()
+	g.notice = fmt.Sprintf(format, args...)
+	g.noticeUntil = time.Now().Add(6 * time.Second)
+	g.noticeMu.Unlock()
+}
+
+func (g *game) Update() error {
+	if g.quit || g.inputDone.Load() || g.ctx.Err() != nil {
+		return ebiten.Termination
+	}
+	q, _ := g.inbox.Swap(g.buf)
+	for i := range q {
+		g.m.Receive(&q[i])
+	}
+	g.buf = q
+	if g.synth != nil {
+		g.synth.tick(g.m)
+	}
+	if err := g.input(); err != nil {
+		return err
+	}
+	g.m.Advance(time.Second / tps)
+	return nil
+}
+
+func (g *game) input() error {
+	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
+	for _, b := range visual.KeyMap {
+		if b.Shift && !shift {
+			continue
+		}
+		for _, name := range b.Keys {
+			var k ebiten.Key
+			if k.UnmarshalText([]byte(name)) != nil {
+				continue
+			}
+			if continuous(b.Action) {
+				if ebiten.IsKeyPressed(k) {
+					g.act(b.Action)
+				}
+			} else if inpututil.IsKeyJustPressed(k) {
+				if b.Action == visual.ActSelectNext && shift && name == "Tab" {
+					continue // Shift+Tab is the previous one
+				}
+				if b.Action == visual.ActQuit {
+					return ebiten.Termination
+				}
+				g.act(b.Action)
+			}
+		}
+	}
+	// Mouse: a click picks, a drag turns the view, the wheel zooms.
+	x, y := ebiten.CursorPosition()
+	if inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) {
+		g.drag.down, g.drag.moved = true, false
+		g.drag.x0, g.drag.y0, g.drag.x, g.drag.y = x, y, x, y
+	}
+	if g.drag.down && ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft) {
+		if abs(x-g.drag.x0)+abs(y-g.drag.y0) > 4 {
+			g.drag.moved = true
+		}
+		if g.drag.moved {
+			g.m.Cam.Rotate(-float64(x-g.drag.x)*0.006, float64(y-g.drag.y)*0.006)
+		}
+		g.drag.x, g.drag.y = x, y
+	}
+	if g.drag.down && inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft) {
+		g.drag.down = false
+		if !g.drag.moved && !g.m.Pick(float32(x), float32(y)) {
+			g.say("no packet there")
+		}
+	}
+	if _, wy := ebiten.Wheel(); wy != 0 {
+		g.m.Cam.Zoom(math.Pow(0.9, wy))
+	}
+	return nil
+}
+
+func continuous(a visual.Action) bool {
+	switch a {
+	case visual.ActRotateLeft, visual.ActRotateRight, visual.ActRotateUp, visual.ActRotateDown, visual.ActZoomIn, visual.ActZoomOut:
+		return true
+	}
+	return false
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+const turn = 1.2 / tps // radians per tick while a key is held
+
+func (g *game) act(a visual.Action) {
+	m := g.m
+	switch a {
+	case visual.ActTrace:
+		g.startTrace()
+	case visual.ActSelectNext, visual.ActSelectPrev:
+		dir := 1
+		if a == visual.ActSelectPrev {
+			dir = -1
+		}
+		if !m.SelectNext(dir) {
+			g.say("no packet in flight to select")
+		}
+	case visual.ActClearSelection:
+		m.ClearSelection()
+	case visual.ActPause:
+		if m.Mode() == visual.Paused {
+			m.Resume()
+			g.requests.send(visual.Request{Cmd: visual.CmdResume})
+		} else {
+			m.Pause()
+			g.requests.send(visual.Request{Cmd: visual.CmdPause})
+		}
+	case visual.ActRewind:
+		m.Rewind(visual.RewindStep * time.Second)
+		g.requests.send(visual.Request{Cmd: visual.CmdRewind, Seconds: visual.RewindStep})
+	case visual.ActLive:
+		m.GoLive()
+		g.requests.send(visual.Request{Cmd: visual.CmdLive})
+	case visual.ActRotateLeft:
+		m.Cam.Rotate(turn, 0)
+	case visual.ActRotateRight:
+		m.Cam.Rotate(-turn, 0)
+	case visual.ActRotateUp:
+		m.Cam.Rotate(0, turn)
+	case visual.ActRotateDown:
+		m.Cam.Rotate(0, -turn)
+	case visual.ActZoomIn:
+		m.Cam.Zoom(1 - 1.5/tps)
+	case visual.ActZoomOut:
+		m.Cam.Zoom(1 + 1.5/tps)
+	case visual.ActResetView:
+		m.Cam.Reset()
+	case visual.ActHelp:
+		g.help = !g.help
+	}
+}
+
+// startTrace does what the console does on T: send the selected record to
+// the traceback client its description names. The result comes back later as
+// PACKTER messages, to the monitor or (standalone) to this board.
+func (g *game) startTrace() {
+	sel, ok := g.m.Selection()
+	if !ok {
+		g.say("select a packet first (click it, or Tab)")
+		return
+	}
+	ev := sel.Event
+	if _, _, ok := ev.Traceable(); !ok {
+		g.say("%s", intertrack.ErrNoTraceHash.Error())
+		return
+	}
+	go func() {
+		if err := g.trace(g.ctx, &ev); err != nil {
+			g.say("traceback not launched: %v", err)
+			return
+		}
+		_, host, _ := ev.Traceable()
+		g.say("traceback launched: sent to the traceback client %s", host)
+	}()
+}
+
+// writeShot reads the frame back and writes it as a PNG.
+func (g *game) writeShot(screen *ebiten.Image) error {
+	b := screen.Bounds()
+	img := image.NewRGBA(b)
+	screen.ReadPixels(img.Pix)
+	f, err := os.Create(g.o.screenshot)
+	if err != nil {
+		return fmt.Errorf("screenshot: %w", err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("screenshot: %w", err)
+	}
+	return f.Close()
+}
+
+// synth keeps n balls flying with random records, for load tests.
+type synth struct {
+	n     int
+	rate  float64 // records per tick
+	carry float64
+	r     *rand.Rand
+	ev    event.Event
+}
+
+func newSynth(n int, fly time.Duration) *synth {
+	return &synth{n: n, rate: float64(n) / (fly.Seconds() * tps), r: rand.New(rand.NewPCG(1, 2))}
+}
+
+func (s *synth) tick(m *visual.Model) {
+	s.carry += s.rate
+	for ; s.carry >= 1; s.carry-- {
+		if m.Len() >= s.n {
+			continue
+		}
+		r := s.r.Uint64()
+		s.ev = event.Event{
+			Kind:  event.KindPacket,
+			Src:   protocol.AddrFrom(netip.AddrFrom4([4]byte{byte(r), byte(r >> 8), byte(r >> 16), 1})),
+			Dst:   protocol.AddrFrom(netip.AddrFrom4([4]byte{byte(r >> 24), byte(r >> 32), 7, 1})),
+			SPort: protocol.PortFrom(uint32(r>>40) & 0xFFFF),
+			DPort: protocol.PortFrom(uint32(r>>56) * 256),
+			Flag:  int(r % 10),
+		}
+		if r%97 == 0 {
+			s.ev.Model = protocol.FloodModel
+		}
+		m.Receive(&s.ev)
+	}
+}
