@@ -1,0 +1,143 @@
+package sonify
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadCPU is the CPU time the calling OS thread has used.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func offlineEngine(tb testing.TB, opts Options) (*Engine, *memWS) {
+	e, err := newEngine(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.offline = true
+	w := &memWS{}
+	if e.wav, err = newWAVWriter(w, e.rate); err != nil {
+		tb.Fatal(err)
+	}
+	return e, w
+}
+
+// BenchmarkRender64Voices renders one second of 48 kHz stereo with all 64
+// voices sounding (FM notes, glides and noise mixed, as the gestures use).
+func BenchmarkRender64Voices(b *testing.B) {
+	e, _ := offlineEngine(b, Options{})
+	gestures := []Gesture{GesturePluck, GestureOpen, GestureClose, GestureDrop, GesturePing, GestureReset}
+	fill := func() {
+		for i := range e.voices {
+			if e.voices[i].kind != voiceFree {
+				continue
+			}
+			c := Cue{Gesture: gestures[i%len(gestures)], Class: i % 10, Freq: 220 + 13*float64(i), Pan: float64(i%9)/4 - 1,
+				Gain: 0.02, Decay: 30, Ratio: 1 + float64(i%3), Bright: 1}
+			e.voices[i].startTone(&c, float64(e.rate), c.Gain, uint32(i+1))
+		}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ResetTimer()
+	cpu0 := threadCPU()
+	for range b.N {
+		for f := 0; f < e.rate; f += maxBlock {
+			fill()
+			e.renderBlock(maxBlock)
+			e.wav.write(e.out[:2*maxBlock])
+		}
+	}
+	cpu := threadCPU() - cpu0
+	b.StopTimer()
+	active := 0
+	for i := range e.voices {
+		if e.voices[i].kind != voiceFree {
+			active++
+		}
+	}
+	if active != maxVoices {
+		b.Fatalf("%d voices active, want %d", active, maxVoices)
+	}
+	// CPU time of this thread: the figure for "one core", whatever else the
+	// machine is doing; wall time is in ns/op.
+	b.ReportMetric(float64(b.N)/cpu.Seconds(), "x_realtime_cpu")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "x_realtime_wall")
+}
+
+// BenchmarkEvent is the cost of one packet event in the steady state (the
+// class is a texture: counted, no note).
+func BenchmarkEvent(b *testing.B) {
+	e, _ := offlineEngine(b, Options{})
+	evs := flood(1e6, 100*time.Millisecond, 1)
+	for i := 0; i < 20; i++ {
+		for _, ev := range evs[:1000] {
+			e.Event(ev)
+		}
+		e.renderBlock(maxBlock)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		e.Event(evs[i%len(evs)])
+		if i%4096 == 0 {
+			b.StopTimer()
+			e.renderBlock(maxBlock)
+			b.StartTimer()
+		}
+	}
+}
+
+// cpuAtRate renders 2 s of traffic at the given rate (events built before
+// the clock starts) and reports CPU time as a share of one core.
+func cpuAtRate(b *testing.B, rate float64) {
+	evs := flood(rate, 2*time.Second, 11)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ResetTimer()
+	cpu0 := threadCPU()
+	for range b.N {
+		e, _ := offlineEngine(b, Options{})
+		if err := e.renderEvents(context.Background(), slices.Values(evs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := threadCPU() - cpu0
+	b.StopTimer()
+	// Per second of traffic (the render's short tail is counted as cost).
+	audioSec := 2.0
+	b.ReportMetric(100*cpu.Seconds()/float64(b.N)/audioSec, "%core")
+}
+
+func BenchmarkCPU1kEventsPerSec(b *testing.B) { cpuAtRate(b, 1000) }
+func BenchmarkCPU1MEventsPerSec(b *testing.B) { cpuAtRate(b, 1e6) }
+
+// BenchmarkSchedulingError measures, on rendered output, how far each cue's
+// onset lies from its event's time: pings at irregular times, onset = first
+// sample above -60 dBFS after silence.
+func BenchmarkSchedulingError(b *testing.B) {
+	evs, times := irregularPlucks(40)
+	worst := 0.0
+	for range b.N {
+		a := renderT(b, Options{}, nil, evs)
+		for i, got := range onsets(a, times) {
+			want := times[i].Seconds() * float64(a.rate)
+			if got < 0 {
+				b.Fatalf("event %d: no onset", i)
+			}
+			worst = math.Max(worst, math.Abs(float64(got)-want)/float64(a.rate)*1000)
+		}
+	}
+	b.ReportMetric(worst, "max_ms")
+}

@@ -1,0 +1,65 @@
+package sonify
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gopxl/beep/v2"
+	"github.com/gopxl/beep/v2/speaker"
+)
+
+// openDevice starts the sound card through beep's speaker (oto, ALSA on
+// Linux) with a 50 ms buffer. On a machine without a device speaker.Init
+// succeeds and nothing plays; oto keeps the ALSA error and hands it out from
+// Resume, so ask for it before trusting the device.
+func (e *Engine) openDevice() error {
+	buf := e.rate / 20
+	if err := speaker.Init(beep.SampleRate(e.rate), buf); err != nil {
+		return fmt.Errorf("sound card: %w", err)
+	}
+	if err := speaker.Resume(); err != nil {
+		speaker.Close()
+		return fmt.Errorf("sound card: %w", err)
+	}
+	e.mu.Lock()
+	// Our buffer plus the speaker's: cues are scheduled this far ahead so that
+	// none is late while the device drains what is already rendered.
+	e.latency = int64(buf) + maxBlock
+	e.anchored, e.anchorNs, e.anchorFrame = true, time.Now().UnixNano(), e.latency
+	e.mu.Unlock()
+	e.speaker = true
+	speaker.Play(streamer{e})
+	return nil
+}
+
+func closeSpeaker() {
+	speaker.Clear()
+	speaker.Close()
+}
+
+// streamer is the engine as beep sees it. It never ends.
+type streamer struct{ e *Engine }
+
+func (s streamer) Stream(samples [][2]float64) (int, bool) {
+	e := s.e
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	done := 0
+	for done < len(samples) {
+		n := min(maxBlock, len(samples)-done)
+		e.renderBlock(n)
+		for i := 0; i < n; i++ {
+			samples[done+i] = [2]float64{float64(e.out[2*i]), float64(e.out[2*i+1])}
+		}
+		if e.wav != nil {
+			if err := e.wav.write(e.out[:2*n]); err != nil {
+				e.log.Error("sonify: writing the WAV file failed; it stops here", "err", err)
+				e.wav = nil
+			}
+		}
+		done += n
+	}
+	return done, true
+}
+
+func (s streamer) Err() error { return nil }
