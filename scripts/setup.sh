@@ -9,7 +9,7 @@ need=(pkg-config libasound2-dev)
 # The visual board (Ebiten) links against X11 and OpenGL.
 need+=(libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libgl1-mesa-dev libxxf86vm-dev)
 if [ "${1:-}" = test ]; then
-	need+=(tmux xvfb xauth espeak-ng sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps libxml2-utils)
+	need+=(tmux xvfb xauth espeak-ng sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps libxml2-utils xdotool)
 fi
 backports=()
 if [ "${1:-}" = test ]; then
@@ -40,19 +40,28 @@ if [ ${#backports[@]} -gt 0 ] && grep -q 'VERSION_CODENAME=bookworm' /etc/os-rel
 	echo "setup: enabling bookworm-backports for suricata" >&2
 	echo "deb http://deb.debian.org/debian bookworm-backports main" | "${sudo[@]}" tee /etc/apt/sources.list.d/packter-backports.list >/dev/null
 fi
-"${sudo[@]}" apt-get update -qq >&2
+log=$(mktemp -t packter-setup.XXXXXX)
+trap 'rm -f "$log"' EXIT
+apt() {
+	if ! "${sudo[@]}" apt-get "$@" >>"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		echo "setup: apt-get $* failed" >&2
+		exit 1
+	fi
+}
+apt update -qq
 plain=()
 for p in "${missing[@]}"; do
 	case " ${backports[*]} " in *" $p "*) ;; *) plain+=("$p") ;; esac
 done
-[ ${#plain[@]} -gt 0 ] && "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${plain[@]}" >&2
+if [ ${#plain[@]} -gt 0 ]; then apt install -y -qq --no-install-recommends "${plain[@]}"; fi
 for p in "${backports[@]}"; do
 	case " ${missing[*]} " in
 	*" $p "*)
 		if grep -q 'VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
-			"${sudo[@]}" apt-get install -y -qq --no-install-recommends -t bookworm-backports "$p" >&2
+			apt install -y -qq --no-install-recommends -t bookworm-backports "$p"
 		else
-			"${sudo[@]}" apt-get install -y -qq --no-install-recommends "$p" >&2
+			apt install -y -qq --no-install-recommends "$p"
 		fi
 		;;
 	esac
