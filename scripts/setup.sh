@@ -37,8 +37,14 @@ export DEBIAN_FRONTEND=noninteractive
 # Suricata 7 comes from bookworm-backports on Debian 12.
 if [ ${#backports[@]} -gt 0 ] && grep -q 'VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null &&
 	! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	# Use the mirror this machine already uses for Debian itself.
+	mirror=$(grep -rhoE '(https?|mirror\+[a-z]+)://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -n 1 | tr -d ' ')
+	if [ -z "$mirror" ]; then
+		echo "setup: cannot find this machine's Debian mirror to enable bookworm-backports for suricata" >&2
+		exit 1
+	fi
 	echo "setup: enabling bookworm-backports for suricata" >&2
-	echo "deb http://deb.debian.org/debian bookworm-backports main" | "${sudo[@]}" tee /etc/apt/sources.list.d/packter-backports.list >/dev/null
+	echo "deb ${mirror%/} bookworm-backports main" | "${sudo[@]}" tee /etc/apt/sources.list.d/packter-backports.list >/dev/null
 fi
 log=$(mktemp -t packter-setup.XXXXXX)
 trap 'rm -f "$log"' EXIT
