@@ -33,8 +33,10 @@ func (b w) u64(v uint64) w { return binary.BigEndian.AppendUint64(b, v) }
 // src, dst, sport, dport, proto, tcp flags, tos, packets, octets, first, last, in, out
 var fields = [][2]uint16{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {5, 1}, {2, 4}, {1, 4}, {22, 4}, {21, 4}, {10, 4}, {14, 4}}
 
-func setOf(id uint16, body []byte) []byte { return w(nil).u16(id).u16(uint16(4 + len(body))).append(body) }
-func (b w) append(p []byte) w            { return append(b, p...) }
+func setOf(id uint16, body []byte) []byte {
+	return w(nil).u16(id).u16(uint16(4 + len(body))).append(body)
+}
+func (b w) append(p []byte) w { return append(b, p...) }
 
 func templateSet(id uint16) []byte {
 	t := w(nil).u16(256).u16(uint16(len(fields)))
@@ -82,7 +84,7 @@ func sflow5() []byte {
 	hdr[12], hdr[13], hdr[14] = 0x08, 0x00, 0x45
 	raw := w(nil).u32(1).u32(1500).u32(4).u32(uint32(len(hdr))).append(hdr)
 	rec := w(nil).u32(1).u32(uint32(len(raw))).append(raw).
-		u32(1001).u32(16).u32(10).u32(0).u32(20).u32(0). // extended switch
+		u32(1001).u32(16).u32(10).u32(0).u32(20).u32(0).         // extended switch
 		u32(1002).u32(16).u32(1).u32(0xc0000201).u32(24).u32(24) // extended router
 	b := w(nil).u32(5).u32(1).u32(0xc0000201).u32(0).u32(1).u32(1000).u32(9)
 	for i := range 8 {
