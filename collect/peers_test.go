@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -237,11 +238,23 @@ func TestPmacctSFlow(t *testing.T) {
 	}
 }
 
+// TestSuricataEVE runs Suricata on the capture with EVE output to each kind of
+// input RunEVE takes.
 func TestSuricataEVE(t *testing.T) {
+	for _, c := range []struct{ filetype, prefix, name string }{
+		{"unix_dgram", "unixgram:", "eve.sock"},
+		{"unix_stream", "unix:", "eve.sock"},
+		{"regular", "", "eve.json"},
+	} {
+		t.Run(c.filetype, func(t *testing.T) { testSuricata(t, c.filetype, c.prefix, c.name) })
+	}
+}
+
+func testSuricata(t *testing.T, filetype, prefix, name string) {
 	bin := needTool(t, "suricata")
 	dir := t.TempDir()
 	capture := writeCapture(t, dir)
-	sock := filepath.Join(dir, "eve.sock")
+	sock := filepath.Join(dir, name)
 	sink := newRecSink()
 	var st Stats
 	// The socket is bound before Suricata starts: it connects at start-up.
@@ -249,7 +262,7 @@ func TestSuricataEVE(t *testing.T) {
 	errc := make(chan error, 1)
 	ready := make(chan struct{})
 	go func() {
-		errc <- ServeEVE(ctx, "unixgram:"+sock, 2, sink, nil, Options{Stats: &st, Ready: func() { close(ready) }})
+		errc <- ServeEVE(ctx, prefix+sock, 2, sink, nil, Options{Stats: &st, Ready: func() { close(ready) }})
 	}()
 	defer func() {
 		cancel()
@@ -276,7 +289,7 @@ default-log-dir: `+dir+`
 outputs:
   - eve-log:
       enabled: yes
-      filetype: unix_dgram
+      filetype: `+filetype+`
       filename: `+sock+`
       types:
         - alert
@@ -300,6 +313,15 @@ logging:
 		t.Fatalf("got %d alert records, want 2: %+v; stats %+v; suricata said:\n%s", len(flows), flows, st.Snapshot(), out)
 	}
 	_, flows, alerts := sink.snapshot()
+	if filetype == "regular" {
+		if b, err := os.ReadFile(sock); err == nil {
+			var lines [][]byte
+			for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+				lines = append(lines, l)
+			}
+			writeSeeds(t, "FuzzEVE", "suricata", lines)
+		}
+	}
 	var syn, echo *Flow
 	for i := range flows {
 		switch {
