@@ -14,6 +14,7 @@ import (
 // Resume, so ask for it before trusting the device.
 func (e *Engine) openDevice() error {
 	buf := e.rate / 20
+	quietALSA()
 	if err := speaker.Init(beep.SampleRate(e.rate), buf); err != nil {
 		return fmt.Errorf("sound card: %w", err)
 	}

@@ -177,8 +177,8 @@ func (t *Theme) set(k, v string, named *bool) error {
 			t.Name = name
 		}
 	case "name":
-		if v == "" || len(v) > 40 || strings.ContainsAny(v, "\x00\r\t") {
-			return fmt.Errorf("want 1..40 printable characters")
+		if v == "" || len(v) > 40 || strings.ContainsAny(v, "\x00\r\t#") {
+			return fmt.Errorf("want 1..40 printable characters, no '#'")
 		}
 		t.Name, *named = v, true
 	case "root":
@@ -215,8 +215,8 @@ func (t *Theme) set(k, v string, named *bool) error {
 	case "foreground.gain":
 		t.ForegroundGain, err = num(0, 1)
 	case "flood", "incident", "alert":
-		if err := validName(v); err != nil {
-			return err
+		if err := validName(v); err != nil || strings.ContainsAny(v, "# \t\r") {
+			return fmt.Errorf("want a plain file name inside the sounds directory, got %q", v)
 		}
 		switch k {
 		case "flood":
