@@ -6,8 +6,7 @@ package intertrack
 //
 // real UDP traffic from src to dst routed through tr, an agent with a digest
 // store in each AS (the real `packter agent -i IFACE --as ASN --digests ADDR`
-// binary, built by the test; the in-process digest store fed from a raw socket
-// when the binary cannot be built) answering on its lab address, a DP and a TC
+// binary, built by the test) answering on its lab address, a DP and a TC
 // in the test process asking from the victim's AS (and the real `packter dp`
 // and `packter tc` binaries run inside it), and a packet captured at the
 // victim traced back to its source.
@@ -54,8 +53,7 @@ type lab struct {
 	dialer       *nsDialer
 	dpAddr       string
 	rig          *tcRig
-	realAgent    bool
-	bin          string // the packter binary, when it could be built
+	bin          string // the packter binary built for the lab
 }
 
 // inNetns runs f on an OS thread switched into the named network namespace;
@@ -158,34 +156,30 @@ func newLab(t testing.TB, ctx context.Context) *lab {
 	return l
 }
 
-// startAgents runs the real agent binary in each AS, or in-process digest
-// stores fed from raw sockets when the binary cannot be built.
+// startAgents runs the real agent binary, `packter agent -i IFACE --as ASN
+// --digests ADDR`, in each AS.
 func (l *lab) startAgents(t testing.TB, ctx context.Context) {
 	start := time.Now()
 	bin, err := buildPackter(t)
+	if err != nil {
+		t.Fatalf("the lab runs the real agent: %v", err)
+	}
 	t.Logf("go build: %v", time.Since(start).Round(time.Millisecond))
-	if err == nil {
-		l.realAgent, l.bin = true, bin
-		for _, a := range l.ases {
-			cmd := exec.Command("ip", "netns", "exec", a.ns, bin, "agent", "-i", a.iface,
-				"--as", fmt.Sprint(a.asn), "--digests", a.addr, "-n")
-			var stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+	l.bin = bin
+	for _, a := range l.ases {
+		cmd := exec.Command("ip", "netns", "exec", a.ns, bin, "agent", "-i", a.iface,
+			"--as", fmt.Sprint(a.asn), "--digests", a.addr, "-n")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopProcess(cmd)
+			if t.Failed() {
+				t.Logf("agent AS %d stderr:\n%s", a.asn, stderr.String())
 			}
-			t.Cleanup(func() {
-				stopProcess(cmd)
-				if t.Failed() {
-					t.Logf("agent AS %d stderr:\n%s", a.asn, stderr.String())
-				}
-			})
-		}
-	} else {
-		t.Logf("real agent unavailable (%v): feeding in-process digest stores from raw sockets", err)
-		for _, a := range l.ases {
-			l.startInProcessAgent(t, ctx, a)
-		}
+		})
 	}
 	// Ready when every digest server answers.
 	for _, a := range l.ases {
@@ -240,47 +234,6 @@ func buildPackter(t testing.TB) (string, error) {
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
 	return s
-}
-
-// startInProcessAgent captures on the AS's interface and keeps digests, as
-// the agent does.
-func (l *lab) startInProcessAgent(t testing.TB, ctx context.Context, a labAS) {
-	store := NewDigestStore(DigestConfig{Capacity: 100000})
-	var (
-		h  *pcapgo.EthernetHandle
-		ln net.Listener
-	)
-	err := inNetns(a.ns, func() (err error) {
-		if h, err = pcapgo.NewEthernetHandle(a.iface); err != nil {
-			return err
-		}
-		ln, err = net.Listen("tcp", a.addr)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ServeDigests(ctx, ln, a.asn, store, nil)
-	go func() {
-		<-ctx.Done()
-		h.Close()
-	}()
-	go func() {
-		for {
-			frame, ci, err := h.ReadPacketData()
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				continue
-			}
-			if len(frame) > 14 && frame[12] == 0x08 && frame[13] == 0x00 {
-				if sum, ok := capture.TraceHash(frame[14:], false); ok {
-					store.Insert(sum, ci.Timestamp)
-				}
-			}
-		}
-	}()
 }
 
 // send sends n UDP datagrams from src to dst carrying marker, and returns the
@@ -380,7 +333,6 @@ func (l *lab) victimEvent(ip []byte, hash [16]byte) *event.Event {
 func TestLabTraceback(t *testing.T) {
 	ctx := t.Context()
 	l := newLab(t, ctx)
-	t.Logf("real agent binary: %v", l.realAgent)
 
 	ip := l.send(t, ctx, "packter-lab-1", 3)
 	if ttl := ip[8]; ttl != 63 {
@@ -484,9 +436,6 @@ func TestLabTraceback(t *testing.T) {
 func TestLabTracebackBinaries(t *testing.T) {
 	ctx := t.Context()
 	l := newLab(t, ctx)
-	if l.bin == "" {
-		t.Skip("the packter binary could not be built with its agent; the in-process lab ran instead")
-	}
 	var view net.PacketConn
 	if err := inNetns(l.dst.ns, func() (err error) { view, err = net.ListenPacket("udp", "127.0.0.1:11300"); return err }); err != nil {
 		t.Fatal(err)
