@@ -27,6 +27,7 @@ type FlowResult struct {
 // enters through the now argument. A FlowDecoder is used by one goroutine.
 type FlowDecoder struct {
 	MaxTemplates    int           // default 4096; beyond it new templates are refused
+	MaxPerExporter  int           // templates of one exporter address, default 512: one cannot starve the rest
 	MaxFields       int           // fields per template, default 128
 	TemplateTTL     time.Duration // unrefreshed templates expire, default 30 min
 	PendingTTL      time.Duration // data sets wait this long for their template, default 3 s
@@ -34,6 +35,7 @@ type FlowDecoder struct {
 	MaxPendingBytes int           // bytes held, default 1 MiB
 
 	templates    map[tmplKey]*template
+	perExporter  map[netip.Addr]int
 	pending      []pendingSet
 	pendingBytes int
 	lastSweep    time.Time
@@ -154,6 +156,10 @@ func (tb timeBase) fromUptime(ms uint32) time.Time {
 func (fd *FlowDecoder) init() {
 	if fd.templates == nil {
 		fd.templates = make(map[tmplKey]*template)
+		fd.perExporter = make(map[netip.Addr]int)
+	}
+	if fd.MaxPerExporter <= 0 {
+		fd.MaxPerExporter = 512
 	}
 	if fd.MaxTemplates <= 0 {
 		fd.MaxTemplates = 4096
@@ -356,7 +362,7 @@ func (fd *FlowDecoder) learn(exporter netip.Addr, domain uint32, ipfix, options 
 			if ipfix && count == 0 && (id == 2 || id == 3) { // withdraw all
 				for k := range fd.templates {
 					if k.ipfix && k.exporter == exporter && k.domain == domain {
-						delete(fd.templates, k)
+						fd.forget(k)
 						res.Withdrawn++
 					}
 				}
@@ -368,7 +374,7 @@ func (fd *FlowDecoder) learn(exporter netip.Addr, domain uint32, ipfix, options 
 		key := tmplKey{exporter: exporter, domain: domain, id: id, ipfix: ipfix}
 		if ipfix && count == 0 { // withdrawal
 			if _, ok := fd.templates[key]; ok {
-				delete(fd.templates, key)
+				fd.forget(key)
 				res.Withdrawn++
 			}
 			b = b[4:]
@@ -408,9 +414,10 @@ func (fd *FlowDecoder) learn(exporter netip.Addr, domain uint32, ipfix, options 
 			res.Rejected++
 			continue
 		}
-		if _, exists := fd.templates[key]; !exists && len(fd.templates) >= fd.MaxTemplates {
+		_, exists := fd.templates[key]
+		if !exists && (len(fd.templates) >= fd.MaxTemplates || fd.perExporter[exporter] >= fd.MaxPerExporter) {
 			fd.expire(now)
-			if len(fd.templates) >= fd.MaxTemplates {
+			if len(fd.templates) >= fd.MaxTemplates || fd.perExporter[exporter] >= fd.MaxPerExporter {
 				res.Rejected++ // a flood must not evict the templates in use
 				continue
 			}
@@ -418,6 +425,9 @@ func (fd *FlowDecoder) learn(exporter netip.Addr, domain uint32, ipfix, options 
 		t.options = options
 		t.seen = now
 		fd.templates[key] = t
+		if !exists {
+			fd.perExporter[exporter]++
+		}
 		res.Templates++
 	}
 	return nil
@@ -654,8 +664,21 @@ func (fd *FlowDecoder) expire(now time.Time) {
 	fd.lastSweep = now
 	for k, t := range fd.templates {
 		if now.Sub(t.seen) > fd.TemplateTTL {
-			delete(fd.templates, k)
+			fd.forget(k)
 		}
+	}
+}
+
+// forget removes a template and its share of its exporter's count.
+func (fd *FlowDecoder) forget(k tmplKey) {
+	if _, ok := fd.templates[k]; !ok {
+		return
+	}
+	delete(fd.templates, k)
+	if n := fd.perExporter[k.exporter] - 1; n > 0 {
+		fd.perExporter[k.exporter] = n
+	} else {
+		delete(fd.perExporter, k.exporter)
 	}
 }
 

@@ -173,6 +173,19 @@ func TestTemplateFloodAndGiants(t *testing.T) {
 	if res := mustDecode(t, &fd, exA, v9(1000, uint32(t0.Unix()), 1, dataSet(256, r4(1))), t0); len(res.Flows) != 1 {
 		t.Errorf("flood evicted the template in use")
 	}
+	// One exporter cannot take every slot from the others.
+	fd3 := FlowDecoder{MaxTemplates: 50, MaxPerExporter: 10}
+	for i := range 30 {
+		mustDecode(t, &fd3, exB, v9(1000, uint32(t0.Unix()), uint32(i), set(0, templateRec(256, tmpl4))), t0)
+	}
+	if res := mustDecode(t, &fd3, exA, v9(1000, uint32(t0.Unix()), 1, set(0, templateRec(256, tmpl4))), t0); res.Templates != 1 || fd3.Templates() != 11 {
+		t.Errorf("per-exporter cap: %+v, %d cached, want 11", res, fd3.Templates())
+	}
+	// Expiry and withdrawal give an exporter its slots back.
+	fd3.Expire(t0.Add(time.Hour))
+	if fd3.Templates() != 0 || len(fd3.perExporter) != 0 {
+		t.Errorf("after expiry: %d templates, %d exporters counted", fd3.Templates(), len(fd3.perExporter))
+	}
 	// More fields than allowed: refused, but the datagram goes on.
 	giant := make([]field, 40)
 	for i := range giant {

@@ -46,6 +46,13 @@ func fuzzFlows(t *testing.T, b []byte) {
 	if fd.Templates() > 8 {
 		t.Fatalf("%d templates over the cap", fd.Templates())
 	}
+	n := 0
+	for _, c := range fd.perExporter {
+		n += c
+	}
+	if n != fd.Templates() {
+		t.Fatalf("exporters count %d templates, cache holds %d", n, fd.Templates())
+	}
 	if fd.pendingBytes > 4096 || len(fd.pending) > 4 {
 		t.Fatalf("held %d sets, %d bytes over the caps", len(fd.pending), fd.pendingBytes)
 	}
