@@ -97,8 +97,11 @@ func BloomSize(n int, p float64) (m uint64, k int) {
 	return uint64(mf), max(k, 1)
 }
 
-// Insert records a hash seen at time t.
+// Insert records a hash seen at time t (the capture time; the zero time means now).
 func (s *DigestStore) Insert(hash [16]byte, t time.Time) {
+	if t.IsZero() {
+		t = time.Now()
+	}
 	e := t.UnixNano() / s.window
 	sl := &s.slots[uint64(e)%uint64(len(s.slots))]
 	if cur := sl.epoch.Load(); cur != e {

@@ -49,8 +49,8 @@ func (f *Framer) Next() ([]byte, error) {
 		data := f.buf[f.start:f.end]
 		i := indexStart(data)
 		if i < 0 {
-			// Keep a tail that may be the beginning of a start tag.
-			keep := min(len(data), len(startTag)-1)
+			// Keep a tail that may be (the beginning of) a start tag.
+			keep := min(len(data), len(startTag))
 			f.skip += len(data) - keep
 			f.start = f.end - keep
 			searchFrom = 0
@@ -104,7 +104,7 @@ func indexStart(b []byte) int {
 		}
 		k := off + i + len(startTag)
 		if k >= len(b) {
-			return off + i // cannot tell yet: treat as a start, more data decides
+			return -1 // cannot tell yet: the caller keeps this tail for more data
 		}
 		switch b[k] {
 		case ' ', '\t', '\r', '\n', '>':

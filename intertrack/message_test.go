@@ -169,3 +169,15 @@ func TestFramerLimits(t *testing.T) {
 		t.Errorf("cut message: %v, want ErrUnexpectedEOF", err)
 	}
 }
+
+// A start tag cut by the read boundary right after its name must not be
+// taken for a start before the next byte is known.
+func TestFramerStartTagAtReadBoundary(t *testing.T) {
+	in := `<InterTrackMessageX>no</InterTrackMessageX><InterTrackMessage type="A"></InterTrackMessage>`
+	for n := 1; n < len(in); n++ {
+		got, err := frames(t, &chunkReader{b: []byte(in), n: n}, 1024)
+		if err != io.EOF || len(got) != 1 || got[0] != `<InterTrackMessage type="A"></InterTrackMessage>` {
+			t.Fatalf("chunk %d: %q, %v", n, got, err)
+		}
+	}
+}
