@@ -168,15 +168,18 @@ func readKeys(in io.Reader, lineInput bool, out chan<- tea.KeyMsg) {
 		case b < 0x20:
 			continue
 		default:
-			buf := []byte{b}
-			for !utf8.FullRune(buf) && len(buf) < utf8.UTFMax {
+			var buf [utf8.UTFMax]byte
+			buf[0] = b
+			n := 1
+			for !utf8.FullRune(buf[:n]) && n < utf8.UTFMax {
 				nb, err := r.ReadByte()
 				if err != nil {
 					return
 				}
-				buf = append(buf, nb)
+				buf[n] = nb
+				n++
 			}
-			ru, _ := utf8.DecodeRune(buf)
+			ru, _ := utf8.DecodeRune(buf[:n])
 			k = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{ru}}
 		}
 		lineHasKey = true
