@@ -49,13 +49,14 @@ type Config struct {
 
 // Stats counts what the monitor did with what it received.
 type Stats struct {
-	Datagrams    uint64 // handled
-	Events       uint64 // appended to the timeline
-	Malformed    uint64 // datagrams that did not parse
-	BadLines     uint64 // record lines skipped inside otherwise good bulk datagrams
-	Unauthorized uint64 // dropped by the authentication policy (bad or missing signature)
-	Replayed     uint64 // signed datagrams seen before
-	Dropped      uint64 // read from the socket but dropped because the monitor was behind
+	Datagrams     uint64 // handled
+	Events        uint64 // appended to the timeline
+	Malformed     uint64 // datagrams that did not parse
+	BadLines      uint64 // record lines skipped inside otherwise good bulk datagrams
+	Unauthorized  uint64 // dropped by the authentication policy (bad or missing signature)
+	Replayed      uint64 // signed datagrams seen before
+	Dropped       uint64 // read from the socket but dropped because the monitor was behind
+	KernelDropped uint64 // dropped by the kernel before the monitor could read them
 }
 
 // Monitor is the running core.
@@ -186,7 +187,9 @@ func (m *Monitor) Stats() Stats {
 		Replayed:     m.stats.replayed.Load(),
 	}
 	for _, l := range m.listeners {
-		s.Dropped += l.Stats().Dropped
+		ls := l.Stats()
+		s.Dropped += ls.Dropped
+		s.KernelDropped += ls.KernelDropped
 	}
 	return s
 }

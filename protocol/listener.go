@@ -34,6 +34,9 @@ type ListenerStats struct {
 	Datagrams uint64 // read from the socket
 	Dropped   uint64 // read but discarded because the consumer was behind
 	Batches   uint64
+	// KernelDropped is what the kernel dropped before we could read it (socket
+	// buffer full), where the system tells (Linux).
+	KernelDropped uint64
 }
 
 // ListenConfig configures a Listener.
@@ -53,7 +56,7 @@ type Listener struct {
 	log    *slog.Logger
 	free   chan *Batch
 	full   chan *Batch
-	stats  struct{ datagrams, dropped, batches atomic.Uint64 }
+	stats  struct{ datagrams, dropped, batches, kernel atomic.Uint64 }
 	reader error
 	done   chan struct{}
 }
@@ -122,7 +125,12 @@ func (l *Listener) Addr() netip.AddrPort {
 
 // Stats returns the counts so far.
 func (l *Listener) Stats() ListenerStats {
-	return ListenerStats{Datagrams: l.stats.datagrams.Load(), Dropped: l.stats.dropped.Load(), Batches: l.stats.batches.Load()}
+	st := ListenerStats{Datagrams: l.stats.datagrams.Load(), Dropped: l.stats.dropped.Load(), Batches: l.stats.batches.Load()}
+	if n, ok := kernelDrops(l.conn); ok {
+		l.stats.kernel.Store(n)
+	}
+	st.KernelDropped = l.stats.kernel.Load() // the last reading, once closed
+	return st
 }
 
 type batchReader interface {
@@ -202,5 +210,6 @@ func (l *Listener) Close() error {
 	default:
 		close(l.done)
 	}
+	l.Stats() // keep the kernel's drop count readable after the socket is gone
 	return l.conn.Close()
 }

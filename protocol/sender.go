@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/packter/packter/internal/ratelog"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // DefaultBulkMax keeps bulk datagrams within one Ethernet MTU, as PACKTER 3.0's
@@ -36,9 +38,12 @@ type SenderStats struct {
 // Sender sends PACKTER datagrams to one or more viewers over UDP: one datagram
 // per record, or bulk datagrams gathered over a window. Safe for concurrent use.
 type Sender struct {
-	cfg   SenderConfig
-	conns []*net.UDPConn
-	warn  *ratelog.Limiter
+	cfg      SenderConfig
+	conns    []*net.UDPConn
+	batchers []batchWriter
+	warn     *ratelog.Limiter
+	msgs     []ipv4.Message
+	signed   [][]byte
 
 	mu      sync.Mutex
 	bulk    []byte // "PACKTER\n" + record lines
@@ -95,6 +100,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		}
 		_ = c.SetWriteBuffer(4 << 20)
 		s.conns = append(s.conns, c)
+		s.batchers = append(s.batchers, newBatchWriter(c))
 	}
 	if cfg.Bulk > 0 {
 		s.bulk = append(make([]byte, 0, cfg.BulkMax), "PACKTER\n"...)
@@ -249,4 +255,61 @@ func (s *Sender) Close() error {
 	s.flusher.Wait()
 	s.closeConns()
 	return nil
+}
+
+// DatagramBatch sends several complete datagrams with as few system calls as
+// the platform allows (sendmmsg on Linux): what a load generator needs.
+func (s *Sender) DatagramBatch(bodies [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	s.flushLocked()
+	if cap(s.msgs) < len(bodies) {
+		s.msgs = make([]ipv4.Message, len(bodies))
+		s.signed = make([][]byte, len(bodies))
+	}
+	msgs := s.msgs[:len(bodies)]
+	for i, b := range bodies {
+		if len(b) > MaxDatagram-s.agentOverhead() {
+			return fmt.Errorf("datagram of %d bytes is over the UDP limit", len(b))
+		}
+		if s.cfg.AgentID != "" {
+			s.signed[i] = AppendAgent(s.signed[i][:0], s.cfg.AgentID, s.cfg.Key, s.cfg.Now(), b)
+			b = s.signed[i]
+		}
+		if len(msgs[i].Buffers) != 1 {
+			msgs[i].Buffers = make([][]byte, 1)
+		}
+		msgs[i].Buffers[0] = b
+	}
+	for i, c := range s.conns {
+		for sent := 0; sent < len(msgs); {
+			n, err := s.batchers[i].WriteBatch(msgs[sent:], 0)
+			if err != nil {
+				s.errs.Add(1)
+				s.warn.Warn("sending to viewer failed", "viewer", c.RemoteAddr().String(), "err", err)
+				sent++ // skip the datagram that failed; keep the rest going
+				continue
+			}
+			for _, m := range msgs[sent : sent+n] {
+				s.bytes.Add(uint64(len(m.Buffers[0])))
+			}
+			s.datagrams.Add(uint64(n))
+			sent += n
+		}
+	}
+	return nil
+}
+
+type batchWriter interface {
+	WriteBatch([]ipv4.Message, int) (int, error)
+}
+
+func newBatchWriter(c *net.UDPConn) batchWriter {
+	if ua, ok := c.RemoteAddr().(*net.UDPAddr); ok && ua.IP.To4() == nil {
+		return ipv6.NewPacketConn(c)
+	}
+	return ipv4.NewPacketConn(c)
 }

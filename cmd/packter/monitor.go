@@ -221,8 +221,8 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 	merr := <-errc
 	logs.replay()
 	st := mon.Stats()
-	fmt.Fprintf(stderr, "packter monitor: %d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped\n",
-		st.Datagrams, st.Events, st.Malformed, st.BadLines, st.Unauthorized, st.Replayed, st.Dropped)
+	fmt.Fprintf(stderr, "packter monitor: %d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped (%d by the kernel)\n",
+		st.Datagrams, st.Events, st.Malformed, st.BadLines, st.Unauthorized, st.Replayed, st.Dropped+st.KernelDropped, st.KernelDropped)
 	if cerr != nil && !errors.Is(cerr, context.Canceled) && !errors.Is(cerr, context.DeadlineExceeded) {
 		return cerr
 	}

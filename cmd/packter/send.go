@@ -68,33 +68,41 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	recs := make([]protocol.Record, *perDatagram)
 	descs := make([][]byte, *perDatagram)
-	var buf []byte
+	// Datagrams go out in batches of up to 64 (one sendmmsg call each).
+	const batchMax = 64
+	bufs := make([][]byte, batchMax)
+	batch := make([][]byte, 0, batchMax)
 	var sent, bad int64
 	start := time.Now()
-	// Pace in 1 ms steps: each step sends what the rate allows by then.
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
 	garbageEvery := 0.0
 	if *garbage > 0 {
 		garbageEvery = 100 / *garbage
 	}
-	var nextGarbage = garbageEvery
+	nextGarbage := garbageEvery
 	var datagrams float64
-loop:
-	for {
-		if ctx.Err() != nil || (*count > 0 && sent >= *count) {
-			break
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
+		err := s.DatagramBatch(batch)
+		batch = batch[:0]
+		return err
+	}
+	// Pace in 1 ms steps: each step sends what the rate allows by then.
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for ctx.Err() == nil && (*count == 0 || sent < *count) {
 		allowed := int64(1 << 62)
 		if *pps > 0 {
 			allowed = int64(time.Since(start).Seconds() * *pps)
 		}
-		for sent < allowed && (*count == 0 || sent < *count) {
+		for sent < allowed && (*count == 0 || sent < *count) && len(batch) < batchMax {
 			datagrams++
+			i := len(batch)
 			if garbageEvery > 0 && datagrams >= nextGarbage {
 				nextGarbage += garbageEvery
-				buf = g.Garbage(buf[:0])
-				s.Datagram(buf)
+				bufs[i] = g.Garbage(bufs[i][:0])
+				batch = append(batch, bufs[i])
 				bad++
 				continue
 			}
@@ -102,24 +110,21 @@ loop:
 			if *count > 0 && int64(n) > *count-sent {
 				n = int(*count - sent)
 			}
-			for i := 0; i < n; i++ {
-				g.Next(&recs[i])
-				descs[i] = append(descs[i][:0], recs[i].Desc...)
-				recs[i].Desc = descs[i]
+			for j := 0; j < n; j++ {
+				g.Next(&recs[j])
+				descs[j] = append(descs[j][:0], recs[j].Desc...)
+				recs[j].Desc = descs[j]
 			}
-			buf = protocol.AppendPacket(buf[:0], recs[:n]...)
-			if err := s.Datagram(buf); err != nil {
-				return err
-			}
+			bufs[i] = protocol.AppendPacket(bufs[i][:0], recs[:n]...)
+			batch = append(batch, bufs[i])
 			sent += int64(n)
-			if *pps == 0 && sent%4096 == 0 && ctx.Err() != nil {
-				break loop
-			}
 		}
-		if *pps > 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+		if *pps > 0 && sent >= allowed {
 			select {
 			case <-ctx.Done():
-				break loop
 			case <-tick.C:
 			}
 		}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests drive the real binary, as users and scripts do.
+var packterBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "packter-bin")
+	if err != nil {
+		panic(err)
+	}
+	packterBin = filepath.Join(dir, "packter")
+	if out, err := exec.Command("go", "build", "-o", packterBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building packter: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func packter(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(packterBin, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+func TestCLIContract(t *testing.T) {
+	for _, c := range commands() {
+		out, _, code := packter(t, c.name, "--help")
+		if code != 0 || !strings.Contains(out, "usage: packter "+c.name) {
+			t.Errorf("%s --help: exit %d, output %q", c.name, code, out)
+		}
+		_, errOut, code := packter(t, c.name, "--no-such-flag")
+		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "no-such-flag") {
+			t.Errorf("%s with a bad flag: exit %d, stderr %q (want 2 and one line)", c.name, code, errOut)
+		}
+	}
+	if _, _, code := packter(t, "nonsense"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if out, _, code := packter(t, "--help"); code != 0 || !strings.Contains(out, "monitor") {
+		t.Errorf("--help: exit %d %q", code, out)
+	}
+}
+
+func freeUDPPort(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
+}
+
+// startMonitor runs `packter monitor` in accessible mode on a free port and
+// waits until it answers (its first line on stdout).
+func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, stderr *bytes.Buffer, out *os.File) {
+	t.Helper()
+	addr = freeUDPPort(t)
+	args := append([]string{"monitor", "--accessible", "--no-audio", "--voice", "none", "--listen", addr}, extra...)
+	cmd = exec.Command(packterBin, args...)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	f, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = f
+	stdin, _ := cmd.StdinPipe() // keys: none; kept open so the console waits
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, _ := os.ReadFile(f.Name()); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("monitor did not start: %s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr, cmd, stderr, f
+}
+
+var statsLine = regexp.MustCompile(`packter monitor: (\d+) datagrams, (\d+) events, (\d+) malformed, (\d+) bad lines, (\d+) unauthorized, (\d+) replayed, (\d+) dropped`)
+
+func stop(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	cmd.Process.Signal(sig)
+	done := make(chan error)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("monitor exited with %v after %v", err, sig)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("monitor did not end on %v", sig)
+	}
+}
+
+// rxQueue is how many bytes wait in the kernel for the UDP socket bound to addr.
+func rxQueue(t *testing.T, addr string) int {
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	want := fmt.Sprintf(":%04X", p)
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		t.Skip("no /proc/net/udp to watch the socket queue")
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && strings.HasSuffix(f[1], want) {
+			_, rx, _ := strings.Cut(f[4], ":")
+			n, _ := strconv.ParseInt(rx, 16, 64)
+			return int(n)
+		}
+	}
+	return 0
+}
+
+func peakRSS(t *testing.T, pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.Atoi(f[1])
+			return kb
+		}
+	}
+	return -1
+}
+
+// TestGarbageFlood: a million datagrams, a tenth of them malformed, as fast as
+// the sender can: the monitor stays up, memory stays bounded, and every
+// datagram is accounted for (handled, malformed, or counted as dropped).
+func TestGarbageFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends a million datagrams")
+	}
+	addr, cmd, stderr, _ := startMonitor(t, "--timeline", "200000")
+	out, errOut, code := packter(t, "send", "-v", addr, "--pps", "0", "--duration", "0", "--count", "900000", "--garbage", "10")
+	if code != 0 {
+		t.Fatalf("send: %d %s", code, errOut)
+	}
+	m := regexp.MustCompile(`in (\d+) datagrams \((\d+) malformed`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("send output %q", out)
+	}
+	sent, _ := strconv.Atoi(m[1])
+	garbage, _ := strconv.Atoi(m[2])
+	if sent < 999_000 || garbage < 99_000 {
+		t.Fatalf("sent %d datagrams with %d malformed", sent, garbage)
+	}
+	// Let the monitor read what the kernel still holds for it before stopping it.
+	waitFor(t, func() bool { return rxQueue(t, addr) == 0 }, stderr)
+	rss := peakRSS(t, cmd.Process.Pid)
+	stop(t, cmd, syscall.SIGTERM)
+	s := statsLine.FindStringSubmatch(stderr.String())
+	if s == nil {
+		t.Fatalf("no stats line in %q", stderr.String())
+	}
+	n := func(i int) int { v, _ := strconv.Atoi(s[i]); return v }
+	handled, malformed, dropped := n(1), n(3), n(7)
+	if handled+dropped != sent {
+		t.Errorf("handled %d + dropped %d != sent %d", handled, dropped, sent)
+	}
+	if handled > 0 && (malformed == 0 || float64(malformed)/float64(handled) > 0.2) {
+		t.Errorf("malformed %d of %d handled", malformed, handled)
+	}
+	if rss > 600_000 {
+		t.Errorf("peak RSS %d kB: not bounded", rss)
+	}
+	t.Logf("sent %d, handled %d (%d malformed), dropped %d, peak RSS %d kB", sent, handled, malformed, dropped, rss)
+}
+
+// TestSignalsFlushJournal: SIGINT and SIGTERM end the monitor cleanly with
+// every event in the journal.
+func TestSignalsFlushJournal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			journal := filepath.Join(t.TempDir(), "j.jsonl")
+			addr, cmd, stderr, _ := startMonitor(t, "--record", journal)
+			if _, e, code := packter(t, "send", "-v", addr, "--pps", "0", "--count", "500", "--duration", "0"); code != 0 {
+				t.Fatal(e)
+			}
+			stop(t, cmd, sig)
+			b, err := os.ReadFile(journal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := statsLine.FindStringSubmatch(stderr.String())
+			if s == nil {
+				t.Fatalf("no stats line: %s", stderr)
+			}
+			events, _ := strconv.Atoi(s[2])
+			if lines := bytes.Count(b, []byte("\n")); lines != events || events == 0 {
+				t.Errorf("journal has %d lines for %d events", lines, events)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, stderr *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met: %s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReplay: a journal recorded by one monitor plays back through another.
+func TestReplay(t *testing.T) {
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	var lines []string
+	for i := 0; i < 20; i++ {
+		lines = append(lines, fmt.Sprintf(`{"time":"2026-11-28T12:00:00.%03dZ","kind":"packet","src":"10.0.0.%d","dst":"192.0.2.1","sport":%d,"dport":80,"flag":1,"desc":"d"}`, i*10, i+1, 40000+i))
+	}
+	lines = append(lines, `{"time":"2026-11-28T12:00:01Z","kind":"voice","text":"replayed voice"}`)
+	os.WriteFile(journal, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out2 := filepath.Join(t.TempDir(), "again.jsonl")
+	_, cmd, stderr, stdout := startMonitor(t, "--replay", journal, "--speed", "0", "--record", out2)
+	waitFor(t, func() bool {
+		b, _ := os.ReadFile(stdout.Name())
+		return bytes.Contains(b, []byte("replayed voice"))
+	}, stderr)
+	stop(t, cmd, syscall.SIGTERM)
+	b, _ := os.ReadFile(out2)
+	if n := bytes.Count(b, []byte("\n")); n != 21 {
+		t.Errorf("re-recorded %d events, want 21", n)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Scan()
+	if !strings.Contains(sc.Text(), `"src":"10.0.0.1"`) {
+		t.Errorf("first replayed event %s", sc.Text())
+	}
+}
+
+// TestDemoEndToEnd: the main job on the bundled sample, sped up, with sound
+// rendered to a WAV: the flood is detected and announced, the WAV has sound.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays the sample")
+	}
+	wav := filepath.Join(t.TempDir(), "demo.wav")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, packterBin, "demo", "--accessible", "--no-audio", "--wav", wav, "--speed", "30")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, e.String())
+	}
+	for _, want := range []string{"SYN flood toward 192.168.1.20", "traceable via 127.0.0.1:"} {
+		if !strings.Contains(o.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	fi, err := os.Stat(wav)
+	if err != nil || fi.Size() < 48000*4 {
+		t.Fatalf("wav: %v (%d bytes)", err, fi.Size())
+	}
+	b, _ := os.ReadFile(wav)
+	var peak int
+	for i := 44; i+1 < len(b); i += 2 {
+		v := int(int16(uint16(b[i]) | uint16(b[i+1])<<8))
+		if v < 0 {
+			v = -v
+		}
+		peak = max(peak, v)
+	}
+	if peak < 1000 {
+		t.Errorf("demo WAV is near silent (peak %d)", peak)
+	}
+}
