@@ -59,7 +59,8 @@ func (e *Engine) PlaySpeech(pcm []int16, rate int) (done <-chan struct{}, stop f
 		e.mu.Unlock()
 		d := float64(len(pcm)) / float64(rate)
 		t := timeAfter(d, s.finish)
-		return s.done, func() { t(); stop() }
+		stopNow := stop // not the named result itself, which this return rebinds
+		return s.done, func() { t(); stopNow() }
 	}
 	if len(e.speechQ) >= maxSpeech {
 		e.mu.Unlock()
@@ -422,7 +423,7 @@ func (e *Engine) renderTextures(n int, th *Theme, rate float64) {
 		if e.textureOn[c] && e.classAudible(c) {
 			x := math.Log10(rt/th.Threshold) / math.Log10(1e6/th.Threshold)
 			t.x = math.Max(0, math.Min(1, x))
-			target = th.TextureGain * th.ClassGain[c] * (0.35 + 0.65*t.x)
+			target = th.TextureGain * th.ClassGain[c] * (0.2 + 1.3*t.x)
 		}
 		// Fade in and out over about half a second.
 		lvl0 := t.level
@@ -434,12 +435,12 @@ func (e *Engine) renderTextures(n int, th *Theme, rate float64) {
 		// Grains: density grows with the log of the rate.
 		cnt := min(sn.recentN[c], recentSize)
 		if cnt > 0 && target > 0 {
-			t.grains += dt * th.Threshold * (0.8 + 4*t.x)
+			t.grains += dt * th.Threshold * (1 + 8*t.x)
 			for t.grains >= 1 {
 				t.grains--
 				g := sn.recent[c][e.nextRand()%cnt]
 				cue := Cue{Gesture: g.gesture, Class: c, Freq: g.freq, Pan: g.pan, Ratio: g.ratio,
-					Gain:   float64(t.level) * (0.45 + 0.35*e.rand01()),
+					Gain:   float64(t.level) * (0.6 + 0.4*e.rand01()),
 					Decay:  th.NoteDecay * 0.35,
 					Bright: th.Brightness * (0.4 + 1.6*t.x)}
 				if v := e.alloc(prioTexture); v != nil {
@@ -452,7 +453,7 @@ func (e *Engine) renderTextures(n int, th *Theme, rate float64) {
 		}
 		// Noise bed: rises with intensity, brighter when busier; each gesture
 		// family has its own colour.
-		bed := float32(t.x*t.x) * t.level * 0.5
+		bed := float32(t.x*math.Sqrt(t.x)) * t.level * 0.6
 		if bed < 1e-4 && lvl0 < 1e-4 {
 			continue
 		}
@@ -465,7 +466,7 @@ func (e *Engine) renderTextures(n int, th *Theme, rate float64) {
 			rng ^= rng >> 17
 			rng ^= rng << 5
 			lp += cut * (float32(int32(rng))*(1.0/(1<<31)) - lp)
-			s := lp * bed * 3
+			s := lp * bed * 6
 			l[i] += s * gl
 			r[i] += s * gr
 		}

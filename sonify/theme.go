@@ -41,7 +41,7 @@ func Calm() Theme {
 	t := Theme{
 		Name: "calm", Root: 57, Scale: []int{0, 2, 4, 7, 9},
 		Volume: 0.7, NoteGain: 0.32, NoteDecay: 0.45, Brightness: 0.9, PanWidth: 0.85,
-		Threshold: 8, TextureGain: 0.22, ForegroundGain: 0.7,
+		Threshold: 8, TextureGain: 0.45, ForegroundGain: 0.7,
 		Flood: "flood.wav", Incident: "incident.wav", Alert: "alert.wav",
 		Services: defaultServices(),
 	}
@@ -66,7 +66,7 @@ func Alert() Theme {
 	t.Brightness = 2.2
 	t.PanWidth = 1
 	t.Threshold = 6
-	t.TextureGain = 0.32
+	t.TextureGain = 0.55
 	t.ForegroundGain = 0.9
 	t.ClassGain[0], t.ClassGain[5] = 0.55, 0.55
 	t.ClassGain[1], t.ClassGain[6] = 1.2, 1.2 // connection openings stand out: scans
