@@ -233,3 +233,79 @@ func TestExecBackendPassesTextOnStdin(t *testing.T) {
 		t.Errorf("stdin %q, want %q", got, want)
 	}
 }
+
+func TestSplitFirstSentence(t *testing.T) {
+	long := "Traceback trial succeeded. " + strings.Repeat("Depth 1: AS 64500. ", 6)
+	for _, tc := range []struct{ in, first, rest string }{
+		{"short alert. still short", "short alert. still short", ""},
+		{long, "Traceback trial succeeded.", strings.TrimSpace(long[len("Traceback trial succeeded. "):])},
+		{strings.Repeat("word ", 60), strings.TrimSpace(strings.Repeat("word ", 32)), strings.TrimSpace(strings.Repeat("word ", 28))},
+		{strings.Repeat("a", 300), strings.Repeat("a", 300), ""},
+	} {
+		f, r := splitFirstSentence(tc.in)
+		if f != tc.first || r != tc.rest {
+			t.Errorf("splitFirstSentence(%.30q...) = %q | %q", tc.in, f, r)
+		}
+	}
+}
+
+// A long announcement reaches the sound engine in two parts, in order, and
+// together they are the whole text.
+func TestEspeakLongTextInParts(t *testing.T) {
+	needEspeak(t)
+	text := "Traceback trial succeeded. " + strings.Repeat("Depth 1: AS 64500. ", 12)
+	whole, rate := renderEspeak(t, Config{}, "Traceback trial succeeded.")
+	sink := newRecordingSink()
+	q, err := New(context.Background(), Config{Backend: "espeak-ng", PCM: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	q.Say(text, Important)
+	first, second := <-sink.got, <-sink.got
+	d1, _, _ := speechStats(first, rate)
+	d2, _, v2 := speechStats(second, rate)
+	dw, _, _ := speechStats(whole, rate)
+	if d1 != dw {
+		t.Errorf("first part %v, the first sentence alone %v", d1, dw)
+	}
+	if d2 < 8*time.Second || v2 < 0.4 {
+		t.Errorf("second part %v, %.2f voiced: want the 12 depth lines", d2, v2)
+	}
+}
+
+// blockingSink plays forever until stopped.
+type blockingSink struct {
+	playing chan struct{}
+	stopped chan struct{}
+}
+
+func (s *blockingSink) PlaySpeech(pcm []int16, rate int) (<-chan struct{}, func()) {
+	s.playing <- struct{}{}
+	return make(chan struct{}), func() { close(s.stopped) }
+}
+
+// Stop cuts speech short in the sound engine, even while the rest of a long
+// text is still rendering, and nothing is left running.
+func TestEspeakStopCutsPCM(t *testing.T) {
+	needEspeak(t)
+	sink := &blockingSink{playing: make(chan struct{}, 4), stopped: make(chan struct{})}
+	q, err := New(context.Background(), Config{Backend: "espeak-ng", PCM: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Say("Traceback trial succeeded. "+strings.Repeat("Depth 1: AS 64500. ", 12), Important)
+	<-sink.playing
+	q.Stop()
+	<-sink.stopped
+	waitIdle(q)
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.playing) != 0 {
+		t.Error("the rest was played after Stop")
+	}
+	if st := q.Stats(); st.Failed != 0 || st.Interrupted != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

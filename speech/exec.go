@@ -32,45 +32,116 @@ type command struct {
 	file string
 }
 
-// execBackend runs one program per utterance.
+// execBackend runs one program per utterance (or per part of one, see Speak).
 type execBackend struct {
-	name  string
-	pcm   PCMSink
-	build func(u utterance, dir string) command
+	name    string
+	pcm     PCMSink
+	needDir bool // build writes its output into a directory (say -o)
+	build   func(u utterance, dir string) command
 }
 
 func (e *execBackend) Name() string { return e.name }
 func (e *execBackend) Close() error { return nil }
 
 func (e *execBackend) Speak(ctx context.Context, u utterance) error {
+	if e.pcm == nil {
+		if _, _, err := run(ctx, e.build(u, ""), false); err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		return nil
+	}
+	// The first sentence is rendered alone and starts playing while the rest
+	// renders: speech starts sooner after an alert, whatever the text's length.
+	first, rest := splitFirstSentence(u.Text)
+	type rendered struct {
+		pcm  []int16
+		rate int
+		err  error
+	}
+	render := func(text string) rendered {
+		var r rendered
+		r.pcm, r.rate, r.err = e.render(ctx, utterance{Text: text, Priority: u.Priority})
+		return r
+	}
+	next := make(chan rendered, 1)
+	cur := render(first)
+	pending := rest != "" && cur.err == nil
+	if pending {
+		go func() { next <- render(rest) }()
+	}
+	// wait lets a render in flight finish: no goroutine outlives Speak.
+	wait := func() {
+		if pending {
+			<-next
+			pending = false
+		}
+	}
+	for {
+		if cur.err != nil {
+			wait()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s: %w", e.name, cur.err)
+		}
+		if len(cur.pcm) > 0 {
+			done, stop := e.pcm.PlaySpeech(cur.pcm, cur.rate)
+			select {
+			case <-done:
+			case <-ctx.Done():
+				stop()
+				wait()
+				return ctx.Err()
+			}
+		}
+		if !pending {
+			return nil
+		}
+		cur, pending = <-next, false
+	}
+}
+
+// render runs the program for u and returns its PCM.
+func (e *execBackend) render(ctx context.Context, u utterance) ([]int16, int, error) {
 	dir := ""
-	if e.pcm != nil {
+	if e.needDir {
 		d, err := os.MkdirTemp("", "packter-speech-")
 		if err != nil {
-			return fmt.Errorf("%s: %w", e.name, err)
+			return nil, 0, err
 		}
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	c := e.build(u, dir)
-	pcm, rate, err := run(ctx, c, e.pcm != nil)
-	if err != nil || e.pcm == nil {
-		if err != nil {
-			err = fmt.Errorf("%s: %w", e.name, err)
+	return run(ctx, e.build(u, dir), true)
+}
+
+// splitFirstSentence splits text after its first sentence when that leaves a
+// substantial remainder; a very long first sentence is split at a comma or
+// space instead.
+func splitFirstSentence(text string) (first, rest string) {
+	const minRest, maxFirst = 40, 160
+	if len(text) < maxFirst/2+minRest {
+		return text, ""
+	}
+	cut := -1
+	for i := 1; i < len(text)-1 && i < maxFirst; i++ {
+		if text[i+1] == ' ' && strings.IndexByte(".!?;:", text[i]) >= 0 {
+			cut = i + 1
+			break
 		}
-		return err
 	}
-	if len(pcm) == 0 {
-		return nil
+	if cut < 0 {
+		lim := min(len(text), maxFirst)
+		if cut = strings.LastIndexByte(text[:lim], ','); cut < maxFirst/2 {
+			cut = strings.LastIndexByte(text[:lim], ' ')
+		} else {
+			cut++
+		}
 	}
-	done, stop := e.pcm.PlaySpeech(pcm, rate)
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		stop()
-		return ctx.Err()
+	if cut <= 0 || len(text)-cut < minRest {
+		return text, ""
 	}
+	return strings.TrimSpace(text[:cut]), strings.TrimSpace(text[cut:])
 }
 
 // run executes c with text on stdin. With render set it returns the PCM the

@@ -87,7 +87,7 @@ func (f *finder) say() backend {
 		return nil
 	}
 	rate, voice := f.cfg.Rate, f.cfg.Voice
-	return &execBackend{name: "say", pcm: f.cfg.PCM, build: func(u utterance, dir string) command {
+	return &execBackend{name: "say", pcm: f.cfg.PCM, needDir: true, build: func(u utterance, dir string) command {
 		return sayCommand(p, rate, voice, dir, u)
 	}}
 }

@@ -1,0 +1,57 @@
+package speech
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// timingSink records when speech reaches the sound engine.
+type timingSink struct{ at chan time.Time }
+
+func (s *timingSink) PlaySpeech(pcm []int16, rate int) (<-chan struct{}, func()) {
+	if len(pcm) > 0 {
+		s.at <- time.Now()
+	}
+	done := make(chan struct{})
+	close(done)
+	return done, func() {}
+}
+
+// BenchmarkAlertToPCM measures the latency from Say(alert) to the first PCM
+// sample handed to the sound engine, through real espeak-ng. Goal: 300 ms.
+//
+//	go test -run XXX -bench AlertToPCM -benchtime 50x ./speech/
+func BenchmarkAlertToPCM(b *testing.B) {
+	needEspeak(b)
+	for _, bc := range []struct{ name, text string }{
+		{"short", "SYN flood toward %d.1.2.3, 12000 packets per second"},
+		{"max-length", "Traceback trial succeeded for %d. " + strings.Repeat("Depth 1: AS 64500. ", 30)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sink := &timingSink{at: make(chan time.Time, 1)}
+			q, err := New(context.Background(), Config{Backend: "espeak-ng", PCM: sink, UrgentPerMinute: 1 << 30})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer q.Close()
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				t0 := time.Now()
+				q.Say(Speakable(fmt.Sprintf(bc.text, i)), Alert) // distinct texts: no coalescing
+				lat = append(lat, (<-sink.at).Sub(t0))
+				for q.Busy() {
+					waitIdle(q)
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+		})
+	}
+}
