@@ -69,7 +69,6 @@ func runAccessible(ctx context.Context, cfg Config) error {
 			if job != nil {
 				go func() { traces <- job.run(ctx, c.tracer) }()
 			}
-			c.refresh()
 		case m := <-traces:
 			c.traceDone(m)
 		case <-ticker.C:

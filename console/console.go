@@ -26,6 +26,7 @@ import (
 type Timeline interface {
 	Bounds() (first, next uint64)
 	Get(seq uint64, ev *event.Event) bool
+	Recent(dst []event.Event, before uint64, n int) []event.Event
 	Search(tm time.Time) uint64
 	Counts() timeline.Counts
 }

@@ -20,7 +20,7 @@ import (
 // Bounds on work per snapshot or key press, so that the console answers
 // quickly at any packet rate and with any filter.
 const (
-	maxListScan = 50_000  // events examined to fill the list
+	maxListScan = 20_000  // events examined to fill the list
 	maxMoveScan = 200_000 // events examined to find the next match
 	maxMsgScan  = 200_000 // events examined for new messages per snapshot
 	maxMessages = 100     // messages kept for the messages pane
@@ -133,6 +133,8 @@ type core struct {
 	classMuted [10]bool
 	solo       int
 
+	rd reader // the UI goroutine's
+
 	// accessible mode's per-second line budget
 	evSeen    uint64
 	winStart  time.Time
@@ -152,6 +154,7 @@ func newCore(cfg Config) *core {
 		now:        cfg.Now,
 		accessible: cfg.Accessible,
 		rows:       defaultRows,
+		rd:         reader{tl: cfg.Timeline},
 		solo:       -1,
 	}
 }
@@ -175,44 +178,70 @@ func (c *core) takeNotes() []note {
 	return n
 }
 
-// refresh takes a snapshot of the timeline: the list, counts and new messages.
-func (c *core) refresh() {
-	c.first, c.next = c.tl.Bounds()
-	c.counts = c.tl.Counts()
-	end := c.next
+// snapshot is the list as a query found it, with the timeline's bounds and
+// counts at that moment. Taking one reads only the timeline, so the
+// full-screen mode takes them off the UI goroutine.
+type snapshot struct {
+	view        viewState
+	filter      Filter
+	end         uint64 // the list's end, clamped to the timeline
+	first, next uint64
+	counts      timeline.Counts
+	list        []item // newest first
+	full        bool   // the scan limit ended the list before it was full
+}
+
+// query is what the next snapshot should show.
+func (c *core) query() snapshot {
+	return snapshot{view: c.viewState(), filter: c.filter}
+}
+
+// take fills in the snapshot q asks for.
+func (q snapshot) take(rd *reader) snapshot {
+	s := q
+	s.first, s.next = rd.tl.Bounds()
+	s.counts = rd.tl.Counts()
+	s.end = s.next
+	if q.view.paused {
+		s.end = min(max(q.view.end, s.first), s.next)
+	}
+	s.list = make([]item, 0, q.view.rows)
+	from := s.first
+	if s.end-from > maxListScan {
+		from = s.end - maxListScan
+	}
+	rd.each(from, s.end, true, func(seq uint64, ev *event.Event) bool {
+		if s.filter.Match(ev) {
+			s.list = append(s.list, item{seq: seq, ev: *ev})
+		}
+		return len(s.list) < q.view.rows
+	})
+	s.full = len(s.list) < q.view.rows && from > s.first
+	return s
+}
+
+// refresh takes a snapshot now and applies it.
+func (c *core) refresh() { c.apply(c.query().take(&c.rd)) }
+
+// apply shows a snapshot, then looks for new messages, floods and (in
+// accessible mode) lines to print. It reports false, changing nothing, when
+// the view changed since the snapshot was asked for.
+func (c *core) apply(s snapshot) bool {
+	if s.view != c.viewState() {
+		return false
+	}
+	c.first, c.next, c.counts = s.first, s.next, s.counts
 	if c.paused {
-		if c.end < c.first {
-			c.end = c.first
-		}
-		if c.end > c.next {
-			c.end = c.next
-		}
-		end = c.end
+		c.end = s.end
 	}
-	c.list = c.list[:0]
-	c.full = false
-	var ev event.Event
-	scanned := 0
-	for s := end; s > c.first && len(c.list) < c.rows; {
-		if scanned == maxListScan {
-			c.full = true
-			break
-		}
-		s--
-		scanned++
-		if !c.tl.Get(s, &ev) {
-			break
-		}
-		if c.filter.Match(&ev) {
-			c.list = append(c.list, item{seq: s, ev: ev})
-		}
-	}
+	c.list, c.full = s.list, s.full
 	c.scanMessages()
 	c.checkFloods()
 	if c.accessible {
 		c.eventLines()
 	}
 	c.started = true
+	return true
 }
 
 func isMessage(k event.Kind) bool {
@@ -243,24 +272,23 @@ func (c *core) scanMessages() {
 	if c.next > maxMsgScan && from < c.next-maxMsgScan {
 		from = c.next - maxMsgScan
 	}
-	var ev event.Event
-	for s := from; s < c.next; s++ {
-		if !c.tl.Get(s, &ev) || !isMessage(ev.Kind) {
-			continue
+	c.rd.each(from, c.next, false, func(seq uint64, ev *event.Event) bool {
+		if !isMessage(ev.Kind) {
+			return true
 		}
 		if len(c.msgs) == maxMessages {
 			copy(c.msgs, c.msgs[1:])
 			c.msgs = c.msgs[:maxMessages-1]
 		}
-		c.msgs = append(c.msgs, item{seq: s, ev: ev})
-		text := Describe(&ev)
+		c.msgs = append(c.msgs, item{seq: seq, ev: *ev})
 		if c.traceHost != "" && !ev.Time.Before(c.traceAt) && containsFold(ev.Text, "trace") {
-			c.trace = plainText(&ev)
+			c.trace = plainText(ev)
 		}
 		if c.started {
-			c.notes = append(c.notes, note{kind: noteMessage, text: text, bell: ev.Kind == event.KindAlert})
+			c.notes = append(c.notes, note{kind: noteMessage, text: Describe(ev), bell: ev.Kind == event.KindAlert})
 		}
-	}
+		return true
+	})
 	c.msgCount = total
 	c.msgSeen = c.next
 }
@@ -313,18 +341,18 @@ func (c *core) eventLines() {
 		if c.next-c.evSeen > maxLineScan {
 			c.winOver = true
 		} else {
-			var ev event.Event
-			for s := c.evSeen; s < c.next; s++ {
-				if !c.tl.Get(s, &ev) || !c.filter.Match(&ev) {
-					continue
+			c.rd.each(c.evSeen, c.next, false, func(_ uint64, ev *event.Event) bool {
+				if !c.filter.Match(ev) {
+					return true
 				}
 				if c.winLines == lineBudget {
 					c.winOver = true
-					break
+					return false
 				}
 				c.winLines++
-				c.note(noteEvent, Describe(&ev))
-			}
+				c.note(noteEvent, Describe(ev))
+				return true
+			})
 		}
 	}
 	c.evSeen = c.next
@@ -381,8 +409,31 @@ func summary(from, to *timeline.Counts, when string) string {
 	return b.String()
 }
 
-// key answers one key press. It may return a trace to send.
+// viewState is what the list depends on besides new data.
+type viewState struct {
+	paused bool
+	end    uint64
+	filter string
+	rows   int
+}
+
+func (c *core) viewState() viewState {
+	return viewState{c.paused, c.end, c.filter.text, c.rows}
+}
+
+// key answers one key press, taking a new snapshot when the key changed what
+// the list shows (other keys leave new data to the next tick). It may return
+// a trace to send.
 func (c *core) key(k tea.KeyMsg) *traceJob {
+	before := c.viewState()
+	job := c.answer(k)
+	if c.viewState() != before {
+		c.refresh()
+	}
+	return job
+}
+
+func (c *core) answer(k tea.KeyMsg) *traceJob {
 	if c.prompt != promptNone {
 		c.promptKey(k)
 		return nil
@@ -513,28 +564,76 @@ func (c *core) move(dir int) {
 
 // scan looks from seq (exclusive) in direction dir for an event f matches.
 func (c *core) scan(seq uint64, dir int, f *Filter) (item, bool) {
-	var ev event.Event
-	s := seq
-	for i := 0; i < maxMoveScan; i++ {
-		if dir < 0 {
-			if s <= c.first {
-				break
+	var found item
+	ok := false
+	visit := func(s uint64, ev *event.Event) bool {
+		if f.Match(ev) {
+			found, ok = item{seq: s, ev: *ev}, true
+			return false
+		}
+		return true
+	}
+	if dir < 0 {
+		from := c.first
+		if seq > c.first+maxMoveScan {
+			from = seq - maxMoveScan
+		}
+		c.rd.each(from, seq, true, visit)
+	} else {
+		to := c.next
+		if to > seq+1+maxMoveScan {
+			to = seq + 1 + maxMoveScan
+		}
+		c.rd.each(seq+1, to, false, visit)
+	}
+	return found, ok
+}
+
+// reader reads the timeline in chunks into a buffer of its own; one per
+// goroutine.
+type reader struct {
+	tl  Timeline
+	buf []event.Event
+}
+
+// readChunk is how many events each reads under one lock of the timeline.
+const readChunk = 256
+
+// each calls fn for the events with seq in [from, to), newest first or oldest
+// first, until fn returns false. It reads the timeline a chunk at a time: one
+// lock per chunk rather than per event keeps the writer (the monitor's
+// ingest) and the console out of each other's way.
+func (r *reader) each(from, to uint64, newestFirst bool, fn func(seq uint64, ev *event.Event) bool) {
+	for from < to {
+		lo, hi := from, to
+		if newestFirst {
+			if hi-lo > readChunk {
+				lo = hi - readChunk
 			}
-			s--
+		} else if hi-lo > readChunk {
+			hi = lo + readChunk
+		}
+		r.buf = r.tl.Recent(r.buf[:0], hi, int(hi-lo))
+		if len(r.buf) == 0 {
+			return // evicted meanwhile
+		}
+		base := hi - uint64(len(r.buf))
+		if newestFirst {
+			for j := len(r.buf) - 1; j >= 0; j-- {
+				if !fn(base+uint64(j), &r.buf[j]) {
+					return
+				}
+			}
+			to = base
 		} else {
-			if s+1 >= c.next {
-				break
+			for j := range r.buf {
+				if !fn(base+uint64(j), &r.buf[j]) {
+					return
+				}
 			}
-			s++
-		}
-		if !c.tl.Get(s, &ev) {
-			break
-		}
-		if f.Match(&ev) {
-			return item{seq: s, ev: ev}, true
+			from = hi
 		}
 	}
-	return item{}, false
 }
 
 func (c *core) selectItem(it item) {

@@ -52,12 +52,16 @@ type model struct {
 	width  int
 	height int
 	status string // last announcement or note shown on the bottom line
+	snapRd *reader
 }
 
 type tickMsg struct{}
 
+// snapMsg carries a snapshot taken off the UI goroutine.
+type snapMsg snapshot
+
 func newModel(ctx context.Context, c *core, r *lipgloss.Renderer, tick time.Duration) *model {
-	m := &model{c: c, ctx: ctx, st: newStyles(r), tick: tick, width: 100, height: 30}
+	m := &model{c: c, ctx: ctx, st: newStyles(r), tick: tick, width: 100, height: 30, snapRd: &reader{tl: c.tl}}
 	m.resize()
 	return m
 }
@@ -81,7 +85,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		m.c.refresh()
 	case tickMsg:
-		m.c.refresh()
+		// The snapshot is taken in a command's goroutine, so a key pressed
+		// meanwhile is answered at once; the next tick is armed when it is
+		// applied, so at most one is in flight.
+		q, rd := m.c.query(), m.snapRd
+		cmd = func() tea.Msg { return snapMsg(q.take(rd)) }
+	case snapMsg:
+		m.c.apply(snapshot(msg)) // dropped if a key changed the view meanwhile
 		cmd = m.nextTick()
 	case tea.KeyMsg:
 		cmd = m.keys(msg)
@@ -125,7 +135,6 @@ func (m *model) keys(msg tea.KeyMsg) tea.Cmd {
 	} else {
 		one(msg)
 	}
-	m.c.refresh()
 	return tea.Batch(cmds...)
 }
 

@@ -93,7 +93,8 @@ func TestFullScreenView(t *testing.T) {
 				// A trace runs as a command: run it as bubbletea would.
 				runCmd(m, cmd)
 			}
-			m.Update(tickMsg{})
+			_, cmd := m.Update(tickMsg{})
+			runCmd(m, cmd)
 			golden(t, m.View())
 		})
 	}
