@@ -25,6 +25,7 @@ const (
 	maxMsgScan  = 200_000 // events examined for new messages per snapshot
 	maxMessages = 100     // messages kept for the messages pane
 	lineBudget  = 3       // accessible mode: event lines per second before summarising
+	msgBudget   = 5       // message lines per second before counting them instead
 	maxLineScan = 64      // accessible mode: most new events examined for per-event lines
 	rewindStep  = 10 * time.Second
 	floodQuiet  = 10 * time.Second
@@ -140,6 +141,9 @@ type core struct {
 	winStart  time.Time
 	winLines  int
 	winOver   bool
+	winMsgs   int // message lines this second
+	msgSkip   int // messages not given a line this second
+	lastBell  time.Time
 	winCounts timeline.Counts
 	pausedAt  uint64
 }
@@ -230,6 +234,7 @@ func (c *core) apply(s snapshot) bool {
 	if s.view != c.viewState() {
 		return false
 	}
+	c.roll() // the second ends before this snapshot's news is counted
 	c.first, c.next, c.counts = s.first, s.next, s.counts
 	if c.paused {
 		c.end = s.end
@@ -239,6 +244,9 @@ func (c *core) apply(s snapshot) bool {
 	c.checkFloods()
 	if c.accessible {
 		c.eventLines()
+	}
+	if !c.started {
+		c.winStart, c.winCounts = c.now(), c.counts
 	}
 	c.started = true
 	return true
@@ -284,9 +292,20 @@ func (c *core) scanMessages() {
 		if c.traceHost != "" && !ev.Time.Before(c.traceAt) && containsFold(ev.Text, "trace") {
 			c.trace = plainText(ev)
 		}
-		if c.started {
-			c.notes = append(c.notes, note{kind: noteMessage, text: Describe(ev), bell: ev.Kind == event.KindAlert})
+		if !c.started {
+			return true
 		}
+		if c.winMsgs == msgBudget {
+			c.msgSkip++ // counted in the second's summary
+			return true
+		}
+		c.winMsgs++
+		bell := false
+		if ev.Kind == event.KindAlert && (c.lastBell.IsZero() || c.now().Sub(c.lastBell) >= time.Second) {
+			bell = true // at most one bell a second
+			c.lastBell = c.now()
+		}
+		c.notes = append(c.notes, note{kind: noteMessage, text: Describe(ev), bell: bell})
 		return true
 	})
 	c.msgCount = total
@@ -323,14 +342,7 @@ func packetTotal(k *timeline.Counts) uint64 {
 // eventLines gives accessible mode one line per new packet while a person can
 // read them, and one summary line per second when they come faster.
 func (c *core) eventLines() {
-	now := c.now()
-	if !c.started {
-		c.evSeen = c.next
-		c.winStart = now
-		c.winCounts = c.counts
-		return
-	}
-	if c.paused {
+	if !c.started || c.paused {
 		c.evSeen = c.next
 		return
 	}
@@ -356,15 +368,27 @@ func (c *core) eventLines() {
 		}
 	}
 	c.evSeen = c.next
-	if now.Sub(c.winStart) < time.Second {
+}
+
+// roll ends the current second: the summary of what had no line of its own,
+// then fresh budgets.
+func (c *core) roll() {
+	now := c.now()
+	if !c.started || now.Sub(c.winStart) < time.Second {
 		return
 	}
-	if c.winOver {
+	switch {
+	case c.winOver && c.msgSkip > 0:
+		c.note(noteSummary, fmt.Sprintf("%s; %d more messages", summary(&c.winCounts, &c.counts, "in the last second"), c.msgSkip))
+	case c.winOver:
 		c.note(noteSummary, summary(&c.winCounts, &c.counts, "in the last second"))
+	case c.msgSkip > 0:
+		c.note(noteSummary, fmt.Sprintf("%d more messages in the last second", c.msgSkip))
 	}
 	c.winStart = now
 	c.winLines = 0
 	c.winOver = false
+	c.winMsgs, c.msgSkip = 0, 0
 	c.winCounts = c.counts
 }
 

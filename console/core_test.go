@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +418,34 @@ func TestFloodAnnouncedOnce(t *testing.T) {
 	r.c.refresh()
 	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "" {
 		t.Errorf("flood repeated within the quiet time: %q", got)
+	}
+}
+
+func TestMessageFloodSummarised(t *testing.T) {
+	r := newRig(t, 5, true)
+	for i := 0; i < 20; i++ {
+		r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: fmt.Sprintf("alert %d", i)})
+	}
+	r.c.refresh()
+	notes := r.c.takeNotes()
+	bells := 0
+	for _, n := range notes {
+		if n.bell {
+			bells++
+		}
+	}
+	if len(notes) != msgBudget || notes[0].text != "Alert: alert 0" || bells != 1 {
+		t.Fatalf("want %d message lines and one bell, got %d lines, %d bells: %+v", msgBudget, len(notes), bells, notes)
+	}
+	if len(r.c.msgs) != 20 {
+		t.Errorf("the messages pane keeps all 20, has %d", len(r.c.msgs))
+	}
+	r.clock = r.clock.Add(time.Second)
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "next second"})
+	r.c.refresh()
+	notes = r.c.takeNotes()
+	if len(notes) != 2 || notes[0].kind != noteSummary || notes[0].text != "15 more messages in the last second" ||
+		notes[1].text != "Alert: next second" || !notes[1].bell {
+		t.Fatalf("next second: %+v", notes)
 	}
 }
