@@ -1,6 +1,9 @@
 package timeline
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	stdstrings "strings"
+)
 
 // strings stores the text of events compactly: repeated strings (agent ids,
 // file names, IDS messages, traceback hosts) are interned; once the intern
@@ -106,6 +109,7 @@ func (in *interner) add(s string) (uint32, bool) {
 		return 0, false
 	}
 	id := uint32(len(in.strs))
+	s = stdstrings.Clone(s) // s may view a reused datagram buffer
 	in.strs = append(in.strs, s)
 	in.ids[s] = id
 	in.bytes += len(s)

@@ -66,30 +66,41 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
+	// The traffic is made up front, a pool of datagrams sent round and round, so
+	// that at high rates the generator measures the receiver, not itself.
+	const poolSize = 4096
+	type dg struct {
+		b    []byte
+		recs int64
+	}
+	pool := make([]dg, 0, poolSize)
 	recs := make([]protocol.Record, *perDatagram)
 	descs := make([][]byte, *perDatagram)
-	// Datagrams go out in batches of up to 64 (one sendmmsg call each).
-	const batchMax = 64
-	bufs := make([][]byte, batchMax)
-	batch := make([][]byte, 0, batchMax)
-	var sent, bad int64
-	start := time.Now()
 	garbageEvery := 0.0
 	if *garbage > 0 {
 		garbageEvery = 100 / *garbage
 	}
 	nextGarbage := garbageEvery
-	var datagrams float64
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	for i := 1; len(pool) < poolSize; i++ {
+		if garbageEvery > 0 && float64(i) >= nextGarbage {
+			nextGarbage += garbageEvery
+			pool = append(pool, dg{b: g.Garbage(nil)})
+			continue
 		}
-		err := s.DatagramBatch(batch)
-		batch = batch[:0]
-		return err
+		for j := range recs {
+			g.Next(&recs[j])
+			descs[j] = append(descs[j][:0], recs[j].Desc...)
+			recs[j].Desc = descs[j]
+		}
+		pool = append(pool, dg{b: protocol.AppendPacket(nil, recs...), recs: int64(len(recs))})
 	}
-	// Pace in 1 ms steps: each step sends what the rate allows by then.
-	tick := time.NewTicker(time.Millisecond)
+	// Datagrams go out in batches of up to 64 (one sendmmsg call each).
+	const batchMax = 64
+	batch := make([][]byte, 0, batchMax)
+	var sent, bad int64
+	next := 0
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond) // pace in 1 ms steps
 	defer tick.Stop()
 	for ctx.Err() == nil && (*count == 0 || sent < *count) {
 		allowed := int64(1 << 62)
@@ -97,31 +108,21 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			allowed = int64(time.Since(start).Seconds() * *pps)
 		}
 		for sent < allowed && (*count == 0 || sent < *count) && len(batch) < batchMax {
-			datagrams++
-			i := len(batch)
-			if garbageEvery > 0 && datagrams >= nextGarbage {
-				nextGarbage += garbageEvery
-				bufs[i] = g.Garbage(bufs[i][:0])
-				batch = append(batch, bufs[i])
+			d := pool[next]
+			next = (next + 1) % len(pool)
+			if d.recs == 0 {
 				bad++
-				continue
+			} else if *count > 0 && sent+d.recs > *count {
+				*count = sent // a whole datagram would overshoot --count: stop short of it
+				break
 			}
-			n := *perDatagram
-			if *count > 0 && int64(n) > *count-sent {
-				n = int(*count - sent)
-			}
-			for j := 0; j < n; j++ {
-				g.Next(&recs[j])
-				descs[j] = append(descs[j][:0], recs[j].Desc...)
-				recs[j].Desc = descs[j]
-			}
-			bufs[i] = protocol.AppendPacket(bufs[i][:0], recs[:n]...)
-			batch = append(batch, bufs[i])
-			sent += int64(n)
+			batch = append(batch, d.b)
+			sent += d.recs
 		}
-		if err := flush(); err != nil {
+		if err := s.DatagramBatch(batch); err != nil {
 			return err
 		}
+		batch = batch[:0]
 		if *pps > 0 && sent >= allowed {
 			select {
 			case <-ctx.Done():
