@@ -430,7 +430,7 @@ func parseEarth(line []byte, e *EarthRecord) error {
 }
 
 func parseAddr(b []byte) (Addr, error) {
-	b = bytes.TrimSpace(b)
+	b = trimSpace(b)
 	if len(b) == 0 || len(b) > 64 {
 		return Addr{}, ErrAddr
 	}
@@ -486,9 +486,15 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 }
 
 func parsePort(b []byte) (Port, error) {
-	b = bytes.TrimSpace(b)
+	b = trimSpace(b)
 	if len(b) == 0 {
 		return Port{}, ErrPort
+	}
+	if v, ok := parseInt(b); ok { // the common case first
+		if v < 0 || v > 65536 {
+			return Port{}, ErrPort
+		}
+		return Port{Value: uint32(v)}, nil
 	}
 	if bytes.IndexByte(b, '.') >= 0 {
 		v, ok := parseFloat(b)
@@ -497,16 +503,12 @@ func parsePort(b []byte) (Port, error) {
 		}
 		return Port{Norm: v, IsNorm: true}, nil
 	}
-	v, ok := parseInt(b)
-	if !ok || v < 0 || v > 65536 {
-		return Port{}, ErrPort
-	}
-	return Port{Value: uint32(v)}, nil
+	return Port{}, ErrPort
 }
 
 // parseFlag reads FLAG: an integer, or a model file name.
 func parseFlag(b []byte) (int, []byte, error) {
-	b = bytes.TrimSpace(b)
+	b = trimSpace(b)
 	if len(b) == 0 {
 		return 0, nil, ErrFlag
 	}
@@ -555,6 +557,14 @@ func parseFloat(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// trimSpace is bytes.TrimSpace with a fast path for the usual untrimmed field.
+func trimSpace(b []byte) []byte {
+	if len(b) > 0 && b[0] > ' ' && b[len(b)-1] > ' ' {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 func printable(b []byte) bool {
