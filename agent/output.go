@@ -36,7 +36,10 @@ func newPrinter(cfg Config) *printer {
 
 func (p *printer) record(ts time.Time, rec *protocol.Record) error {
 	if p.cfg.Bulk <= 0 {
-		p.buf = protocol.AppendPacket(p.buf[:0], *rec)
+		// protocol.AppendPacket's form, without copying the record into a variadic slice.
+		b := append(p.buf[:0], "PACKTER\n"...)
+		b = protocol.AppendRecord(b, rec)
+		p.buf = append(b, '\n')
 		return p.write(p.buf)
 	}
 	line := protocol.AppendRecord(p.line[:0], rec)

@@ -84,10 +84,10 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	st, err := agent.Run(ctx, cfg)
-	if cfg.ReadFile != "" && err == nil {
+	if (cfg.ReadFile != "" || cfg.Iface != "") && err == nil {
 		if st.Truncated || st.Bad > 0 || *debug {
-			fmt.Fprintf(stderr, "packter agent: %d frames, %d records (%d sent); skipped %d: %d not IP, %d other protocols, %d damaged, %d filtered%s\n",
-				st.Frames, st.Records, st.Sent, st.Skipped(), st.NotIP, st.Ignored, st.Bad, st.Filtered,
+			fmt.Fprintf(stderr, "packter agent: %d frames, %d records (%d sent), %d dropped by the kernel; skipped %d: %d not IP, %d other protocols, %d damaged, %d filtered%s\n",
+				st.Frames, st.Records, st.Sent, st.KernelDrops, st.Skipped(), st.NotIP, st.Ignored, st.Bad, st.Filtered,
 				map[bool]string{true: "; the file ends inside a packet", false: ""}[st.Truncated])
 		}
 	}
