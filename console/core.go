@@ -141,6 +141,7 @@ type core struct {
 	winStart  time.Time
 	winLines  int
 	winOver   bool
+	summing   bool // the last second was too fast to read: summaries only
 	winMsgs   int // message lines this second
 	msgSkip   int // messages not given a line this second
 	lastBell  time.Time
@@ -349,6 +350,9 @@ func (c *core) eventLines() {
 	if c.evSeen < c.first {
 		c.evSeen = c.first
 	}
+	if c.summing {
+		c.winOver = true // still fast: this second gets a summary, no lines
+	}
 	if !c.winOver {
 		if c.next-c.evSeen > maxLineScan {
 			c.winOver = true
@@ -377,6 +381,9 @@ func (c *core) roll() {
 	if !c.started || now.Sub(c.winStart) < time.Second {
 		return
 	}
+	if packetTotal(&c.counts) == packetTotal(&c.winCounts) {
+		c.winOver = false // nothing went unsaid
+	}
 	switch {
 	case c.winOver && c.msgSkip > 0:
 		c.note(noteSummary, fmt.Sprintf("%s; %d more messages", summary(&c.winCounts, &c.counts, "in the last second"), c.msgSkip))
@@ -385,6 +392,8 @@ func (c *core) roll() {
 	case c.msgSkip > 0:
 		c.note(noteSummary, fmt.Sprintf("%d more messages in the last second", c.msgSkip))
 	}
+	// Lines come back only after a second a person could have read.
+	c.summing = c.winOver && packetTotal(&c.counts)-packetTotal(&c.winCounts) > lineBudget
 	c.winStart = now
 	c.winLines = 0
 	c.winOver = false
@@ -711,7 +720,12 @@ func (c *core) saySelected() {
 	b.WriteString(spokenAge(c.now().Sub(ev.Time)))
 	b.WriteString(", at ")
 	b.WriteString(ev.Time.Format("15:04:05"))
-	if ev.Desc != "" {
+	if hash, host, ok := ev.Traceable(); ok {
+		b.WriteString(", traceback client ")
+		b.WriteString(host)
+		b.WriteString(", hash ")
+		b.WriteString(hash)
+	} else if ev.Desc != "" {
 		b.WriteString(", description ")
 		b.WriteString(oneLine(ev.Desc))
 	}

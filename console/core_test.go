@@ -370,6 +370,29 @@ func TestAccessibleLinesThenSummary(t *testing.T) {
 		notes[0].text != "1002 packets in the last second: 101 IPv6 TCP, 101 IPv6 TCP SYN, 100 TCP, 100 TCP SYN, 600 other" {
 		t.Fatalf("summary: %+v", notes)
 	}
+	// Right after a fast second, a slow one is still summarised rather than
+	// read line by line; the next slow second gets lines again.
+	r.add(2)
+	r.c.refresh()
+	if notes := r.c.takeNotes(); len(notes) != 0 {
+		t.Fatalf("lines right after a burst: %+v", notes)
+	}
+	r.clock = r.clock.Add(time.Second)
+	r.c.refresh()
+	notes = r.c.takeNotes()
+	if len(notes) != 1 || notes[0].text != "2 packets in the last second: 1 IPv6 TCP FIN or RST, 1 IPv6 UDP" {
+		t.Fatalf("slow second after a burst: %+v", notes)
+	}
+	r.add(1)
+	r.c.refresh()
+	if notes := r.c.takeNotes(); len(notes) != 1 || notes[0].kind != noteEvent {
+		t.Fatalf("lines resume: %+v", notes)
+	}
+	r.clock = r.clock.Add(time.Second)
+	r.c.refresh()
+	if notes := r.c.takeNotes(); len(notes) != 0 {
+		t.Errorf("a second read line by line needs no summary: %+v", notes)
+	}
 	r.clock = r.clock.Add(time.Second)
 	r.c.refresh()
 	if notes := r.c.takeNotes(); len(notes) != 0 {

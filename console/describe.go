@@ -71,9 +71,8 @@ func Describe(ev *event.Event) string {
 		writeEnd(&b, ev, ev.Src, ev.SPort, true)
 		b.WriteString(" to ")
 		writeEnd(&b, ev, ev.Dst, ev.DPort, false)
-		if _, host, ok := ev.Traceable(); ok {
-			b.WriteString(", traceable via ")
-			b.WriteString(host)
+		if _, _, ok := ev.Traceable(); ok {
+			b.WriteString(", traceable") // the client's address is detail: Enter says it
 		} else if ev.Desc != "" && !ev.Incident() && !defaultDesc(ev.Desc) {
 			b.WriteString(", ")
 			b.WriteString(ev.Desc)

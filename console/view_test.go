@@ -235,7 +235,7 @@ func TestAccessibleRun(t *testing.T) {
 	})
 	io.WriteString(inW, "/10.0.0.13\n")
 	waitFor(t, out, "the search", func(s string) bool {
-		return strings.Contains(s, "\nTCP FIN or RST from 10.0.0.13 port 40012 to 127.0.0.1 port 80, traceable via tc.example; number 8, 8 seconds ago; selected\n")
+		return strings.Contains(s, "\nTCP FIN or RST from 10.0.0.13 port 40012 to 127.0.0.1 port 80, traceable; number 8, 8 seconds ago; selected\n")
 	})
 	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 127.0.0.1"})
 	waitFor(t, out, "the alert with a bell", func(s string) bool { return strings.Contains(s, "\aAlert: SYN flood to 127.0.0.1\n") })
