@@ -142,8 +142,8 @@ type core struct {
 	winLines  int
 	winOver   bool
 	summing   bool // the last second was too fast to read: summaries only
-	winMsgs   int // message lines this second
-	msgSkip   int // messages not given a line this second
+	winMsgs   int  // message lines this second
+	msgSkip   int  // messages not given a line this second
 	lastBell  time.Time
 	winCounts timeline.Counts
 	pausedAt  uint64
