@@ -84,7 +84,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	if ua.IP == nil || ua.IP.IsUnspecified() {
 		cfg.Logger.Warn("listening on all interfaces: anyone who can reach this port can send events; use --key and --require-auth", "addr", conn.LocalAddr().String())
 	}
-	setReadBuffer(conn, 16<<20)
+	setReadBuffer(conn, 64<<20)
 	l := &Listener{
 		conn: conn,
 		log:  cfg.Logger,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type monitorOptions struct {
 	duration    time.Duration
 	tcPort      int
 	verbose     bool
+	cpuProfile  string
 }
 
 func (o *monitorOptions) register(fs *flag.FlagSet) {
@@ -63,6 +65,7 @@ func (o *monitorOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted or q)")
 	fs.IntVar(&o.tcPort, "tc-port", protocol.TracebackPort, "UDP `port` of traceback clients named without one")
 	fs.BoolVar(&o.verbose, "verbose", false, "log more")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 }
 
 func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,6 +105,17 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 	keys, err := parseKeyFlags(o.keys)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
