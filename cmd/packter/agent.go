@@ -73,7 +73,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Key = key
 	}
-	if cfg.Detect != "" && cfg.Digests == "" && cfg.AS != 0 {
+	if cfg.AS != 0 && cfg.Digests == "" {
 		return usagef("--as needs --digests ADDR")
 	}
 	level := slog.LevelWarn
