@@ -146,7 +146,6 @@ type core struct {
 	msgSkip   int  // messages not given a line this second
 	lastBell  time.Time
 	winCounts timeline.Counts
-	pausedAt  uint64
 }
 
 func newCore(cfg Config) *core {
@@ -746,7 +745,6 @@ func (c *core) togglePause() {
 	}
 	c.paused = true
 	c.end = c.next
-	c.pausedAt = c.next
 	c.announce("Paused at "+c.timeAt(c.end)+"; capture continues", speech.Important)
 }
 
