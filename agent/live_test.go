@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -219,4 +220,57 @@ func recordLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestLiveWithoutPermission runs this test binary again without CAP_NET_RAW
+// (setpriv drops it from the bounding set) and checks the one-sentence error.
+func TestLiveWithoutPermission(t *testing.T) {
+	if os.Getenv("PACKTER_NO_RAW_HELPER") == "1" {
+		_, err := Run(context.Background(), Config{Iface: "lo", PrintOnly: true})
+		fmt.Print(err)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop CAP_NET_RAW with setpriv")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv is not installed")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--", exe, "-test.run=^TestLiveWithoutPermission$")
+	cmd.Env = append(os.Environ(), "PACKTER_NO_RAW_HELPER=1")
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "capture on lo: live capture needs root or the CAP_NET_RAW capability") {
+		t.Fatalf("without CAP_NET_RAW: %s", out)
+	}
+}
+
+// TestPacingStopsOnCancel: with --speed a slow replay waits on capture time;
+// cancelling must end it (the test would hang otherwise).
+func TestPacingStopsOnCancel(t *testing.T) {
+	viewer, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viewer.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	fr := testFrames(t)
+	c := pcapOf(t, fr[:2], time.Hour) // the second packet is an hour later
+	done := make(chan Stats, 1)
+	go func() {
+		st, _ := Run(ctx, Config{Viewers: []string{viewer.LocalAddr().String()}, Input: bytes.NewReader(c), Speed: 1})
+		done <- st
+	}()
+	buf := make([]byte, 2048)
+	viewer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := viewer.ReadFrom(buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if st := <-done; st.Sent != 1 {
+		t.Fatalf("sent %d, want 1 before the cancel", st.Sent)
+	}
 }
