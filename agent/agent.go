@@ -94,6 +94,7 @@ type agent struct {
 	out output
 
 	mu       sync.Mutex
+	shared   bool // collectors run: take mu on the capture path too
 	stats    Stats
 	rng      *rand.Rand
 	rate     int // PACKTER's countdown: send when it reaches 1
@@ -144,6 +145,7 @@ func newAgent(cfg Config, out output) (*agent, error) {
 		ctl:     make([]byte, 0, 1024),
 	}
 	a.rate = a.countdown()
+	a.shared = cfg.collectors()
 	if cfg.Detect != "" {
 		d, err := newDetector(cfg.Detect)
 		if err != nil {
@@ -152,6 +154,20 @@ func newAgent(cfg Config, out output) (*agent, error) {
 		a.det = d
 	}
 	return a, nil
+}
+
+// lock and unlock guard the packet path when collectors may call in from
+// their goroutines; without collectors the capture loop is the only caller.
+func (a *agent) lock() {
+	if a.shared {
+		a.mu.Lock()
+	}
+}
+
+func (a *agent) unlock() {
+	if a.shared {
+		a.mu.Unlock()
+	}
 }
 
 // countdown is PACKTER's packter_rate: uniform in 1..N.
@@ -374,9 +390,9 @@ func (a *agent) runFile(ctx context.Context) error {
 				}
 			}
 		}
-		a.mu.Lock()
+		a.lock()
 		err = a.frame(ctx, fr.Link, fr.Data, fr.Time, "", true)
-		a.mu.Unlock()
+		a.unlock()
 		if err != nil {
 			return err
 		}
@@ -410,9 +426,9 @@ func (a *agent) runLive(ctx context.Context) error {
 			a.mu.Unlock()
 			return err
 		}
-		a.mu.Lock()
+		a.lock()
 		err := a.frame(ctx, fr.Link, fr.Data, fr.Time, "", false)
-		a.mu.Unlock()
+		a.unlock()
 		if err != nil {
 			return err
 		}

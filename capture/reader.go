@@ -399,10 +399,17 @@ func (rd *Reader) packetBlock(typ uint32, body []byte, f *Frame, start int64) (b
 	if uint64(capl) > uint64(len(body)-20) {
 		return false, &FormatError{start + 20, fmt.Sprintf("captured length %d exceeds its block", capl)}
 	}
-	sec := ts / ifc.div
-	rem := ts % ifc.div
-	hi, lo := bits.Mul64(rem, 1e9)
-	ns, _ := bits.Div64(hi, lo, ifc.div) // rem < div, so the quotient fits
+	var sec, ns uint64
+	switch ifc.div { // constant divisors compile to multiplications: the common cases
+	case 1e6:
+		sec, ns = ts/1e6, ts%1e6*1e3
+	case 1e9:
+		sec, ns = ts/1e9, ts%1e9
+	default:
+		sec = ts / ifc.div
+		hi, lo := bits.Mul64(ts%ifc.div, 1e9)
+		ns, _ = bits.Div64(hi, lo, ifc.div) // the remainder is < div, so the quotient fits
+	}
 	f.Time = time.Unix(int64(sec)+ifc.offset, int64(ns))
 	f.Data = body[20 : 20+capl]
 	f.Link = ifc.link
