@@ -39,7 +39,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.IPFIX, "ipfix", "", "collect IPFIX on UDP `ADDR` (e.g. 127.0.0.1:4739)")
 	fs.StringVar(&cfg.Snort, "snort", "", "read Snort alert_unixsock datagrams on the Unix socket `PATH`")
 	fs.StringVar(&cfg.EVE, "eve", "", "follow Suricata's EVE JSON `PATH` for alerts")
-	fs.IntVar(&cfg.EVESeverity, "eve-severity", 0, "report EVE alerts of this severity `N` or more urgent (0: the collector's default)")
+	fs.IntVar(&cfg.EVESeverity, "eve-severity", 0, "speak EVE alerts of severity 1..`N` (1 is the most severe; 0: the collector's default; every alert is sent as a record)")
 	as := fs.Uint("as", 0, "this agent's AS `NUMBER`, for traceback digest answers")
 	fs.StringVar(&cfg.Digests, "digests", "", "keep a traceback digest store and answer queries on TCP `ADDR`")
 	debug := fs.Bool("d", false, "log more (debug information)")
