@@ -113,52 +113,39 @@ func (w *window) add(ts time.Time, p *capture.Packet) {
 	}
 	w.n++
 	w.last = ts
-	w.vote[kindPPS].add(p.Dst)
-	if k := classify(p); k >= 0 {
-		for _, kk := range k.kinds() {
-			w.count[kk]++
-			w.vote[kk].add(p.Dst)
+	m := classify(p) | 1<<kindPPS // every packet counts toward the rate
+	for k := 0; k < nKinds; k++ {
+		if m&(1<<k) != 0 {
+			w.count[k]++
+			w.vote[k].add(p.Dst)
 		}
 	}
-	w.count[kindPPS]++
 }
 
-// kindSet is up to two kinds a packet counts as (FIN and RST may both be set).
-type kindSet int8
-
-func (k kindSet) kinds() []int {
-	switch k {
-	case 8:
-		return finRst
-	}
-	return single[k : k+1]
-}
-
-var single = []int{kindSYN, kindFIN, kindRST, kindICMP, kindUDP}
-var finRst = []int{kindFIN, kindRST}
-
-// classify counts a packet as PACKTER's thmon does: TCP header bits
-// separately (SYN, FIN, RST), ICMP (either family), UDP.
-func classify(p *capture.Packet) kindSet {
+// classify returns the kinds a packet counts as, one bit per kind, as PACKTER's
+// thmon counts: each of the TCP SYN, FIN and RST bits on its own,
+// ICMP (either family), UDP.
+func classify(p *capture.Packet) uint8 {
 	switch p.Proto {
 	case capture.ProtoTCP:
 		f := p.TCPFlags
-		switch {
-		case f&capture.TCPSyn != 0:
-			return kindSYN
-		case f&capture.TCPFin != 0 && f&capture.TCPRst != 0:
-			return 8
-		case f&capture.TCPFin != 0:
-			return kindFIN
-		case f&capture.TCPRst != 0:
-			return kindRST
+		var m uint8
+		if f&capture.TCPSyn != 0 {
+			m |= 1 << kindSYN
 		}
+		if f&capture.TCPFin != 0 {
+			m |= 1 << kindFIN
+		}
+		if f&capture.TCPRst != 0 {
+			m |= 1 << kindRST
+		}
+		return m
 	case capture.ProtoUDP:
-		return kindUDP
+		return 1 << kindUDP
 	case capture.ProtoICMP, capture.ProtoICMPv6:
-		return kindICMP
+		return 1 << kindICMP
 	}
-	return -1
+	return 0
 }
 
 func (w *window) seconds() float64 {
@@ -188,15 +175,9 @@ func (b *base) fresh(k int, ts time.Time) bool {
 }
 
 func (b *base) flooding(ts time.Time, p *capture.Packet) bool {
-	if b.fresh(kindPPS, ts) && p.Dst == b.target[kindPPS] {
-		return true
-	}
-	k := classify(p)
-	if k < 0 {
-		return false
-	}
-	for _, kk := range k.kinds() {
-		if b.fresh(kk, ts) && p.Dst == b.target[kk] {
+	m := classify(p) | 1<<kindPPS
+	for k := 0; k < nKinds; k++ {
+		if m&(1<<k) != 0 && b.fresh(k, ts) && p.Dst == b.target[k] {
 			return true
 		}
 	}
