@@ -265,7 +265,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	case cfg.collectors() || cfg.Digests != "":
 		<-ctx.Done()
 	default:
-		runErr = errors.New("nothing to capture: give -i IFACE, -r FILE or a collector input")
+		// As pt_agent: no -i and no -r means the first usable interface.
+		if a.cfg.Iface, runErr = defaultIface(); runErr == nil {
+			a.log.Warn("capturing on the first interface that is up; choose one with -i", "iface", a.cfg.Iface)
+			runErr = a.runLive(ctx)
+		}
 	}
 	if errors.Is(runErr, context.Canceled) {
 		runErr = nil
@@ -293,6 +297,20 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	st := a.stats
 	a.mu.Unlock()
 	return st, runErr
+}
+
+// defaultIface is the first interface that is up and not loopback.
+func defaultIface() (string, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return "", fmt.Errorf("listing interfaces: %w", err)
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp != 0 && i.Flags&net.FlagLoopback == 0 {
+			return i.Name, nil
+		}
+	}
+	return "", errors.New("nothing to capture: no interface is up; give -i IFACE, -r FILE or a collector input")
 }
 
 func (c *Config) collectors() bool {
