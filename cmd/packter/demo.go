@@ -150,8 +150,9 @@ func startDemoTraceback(ctx context.Context, s *session) (*intertrack.Pair, erro
 		intertrack.TCConfig{Viewer: s.monAddr, Logger: s.log})
 }
 
-// demoPath lists the ASes a packet from src to dst crossed in the demo's world.
-func demoPath(src, dst netip.Addr) []uint32 {
+// demoPath lists the ASes that keep a digest of a packet from src in the
+// demo's world.
+func demoPath(src, _ netip.Addr) []uint32 {
 	home := func(a netip.Addr) bool {
 		for _, p := range demoHomeNets {
 			if p.Contains(a) {
@@ -161,10 +162,9 @@ func demoPath(src, dst netip.Addr) []uint32 {
 		return false
 	}
 	if home(src) {
-		if home(dst) {
-			return []uint32{demoHome}
-		}
-		return []uint32{demoHome, demoTransit}
+		// Traces start at home and walk toward the sender: a packet sent from
+		// inside is found at home, its source.
+		return []uint32{demoHome}
 	}
 	path := []uint32{demoTransit, demoHome}
 	for _, s := range demoSources {
