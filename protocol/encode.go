@@ -1,6 +1,9 @@
 package protocol
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // Encoders append exactly what PACKTER's agents and traceback client send:
 // "HEADER\n" + body + "\n" (PACKTERSE without the final newline, as pt_agent's
@@ -126,6 +129,9 @@ func AppendSky(dst []byte, file string) []byte {
 // appendLine appends s with CR and LF turned into spaces, so a field can never
 // start a new record or header.
 func appendLine(dst, s []byte) []byte {
+	if bytes.IndexByte(s, '\n') < 0 && bytes.IndexByte(s, '\r') < 0 {
+		return append(dst, s...) // the usual case, in bulk
+	}
 	for _, c := range s {
 		if c == '\n' || c == '\r' {
 			c = ' '
