@@ -2,6 +2,7 @@ package sonify
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -189,6 +190,9 @@ func decodeClip(name string, data []byte, rate int) (c *clip, err error) {
 	var f beep.Format
 	switch strings.ToLower(path.Ext(name)) {
 	case ".wav", ".wave":
+		if err := checkRIFF(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		s, f, err = wav.Decode(bytes.NewReader(data))
 	case ".mp3":
 		s, f, err = mp3.Decode(rc)
@@ -213,13 +217,20 @@ func decodeClip(name string, data []byte, rate int) (c *clip, err error) {
 	limit := maxClipSecs * rate
 	pcm := make([]float32, 0, 2*min(limit, rate*4))
 	buf := make([][2]float64, 1024)
-	for len(pcm)/2 < limit {
+	for empty := 0; len(pcm)/2 < limit && empty < 4; {
 		n, ok := st.Stream(buf)
 		for _, fr := range buf[:n] {
 			pcm = append(pcm, float32(fr[0]), float32(fr[1]))
 		}
 		if !ok {
 			break
+		}
+		// A decoder that keeps returning nothing on a broken file would
+		// otherwise spin here for ever.
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
 		}
 	}
 	if err := st.Err(); err != nil {
@@ -234,4 +245,24 @@ func decodeClip(name string, data []byte, rate int) (c *clip, err error) {
 		}
 	}
 	return &clip{name: name, pcm: pcm}, nil
+}
+
+// checkRIFF walks a WAV file's chunks before beep's decoder sees them: that
+// decoder allocates whatever size a chunk header claims (2 GiB from a 40-byte
+// file), so every chunk before "data" must fit in the bytes we have.
+func checkRIFF(b []byte) error {
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return errors.New("not a RIFF/WAVE file")
+	}
+	for off := 12; off+8 <= len(b); {
+		size := uint64(binary.LittleEndian.Uint32(b[off+4:]))
+		if string(b[off:off+4]) == "data" {
+			return nil
+		}
+		if size > uint64(len(b)-off-8) {
+			return fmt.Errorf("chunk %q claims %d bytes, the file has %d left", b[off:off+4], size, len(b)-off-8)
+		}
+		off += 8 + int(size) + int(size&1)
+	}
+	return errors.New("no data chunk")
 }

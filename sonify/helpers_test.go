@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/sounds"
 )
 
 // memWS is an in-memory io.WriteSeeker.
@@ -198,3 +200,5 @@ func captureLogs() (*slog.Logger, *bytes.Buffer) {
 	var b bytes.Buffer
 	return slog.New(slog.NewTextHandler(&b, nil)), &b
 }
+
+func fsEmbedded() fs.FS { return sounds.FS() }
