@@ -14,7 +14,7 @@ import (
 const (
 	BoardSize  = 200.0
 	BoardGap   = 120.0
-	BallRadius = 3.2 // scene units
+	BallRadius = 2.0 // scene units
 	// MinPickPixels is how close (in pixels) a click must come to a small,
 	// far ball to pick it.
 	MinPickPixels = 6.0

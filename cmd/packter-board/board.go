@@ -70,8 +70,16 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	ebiten.SetWindowSize(o.width, o.height)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetScreenClearedEveryFrame(true)
-	if o.measure > 0 {
-		ebiten.SetVsyncEnabled(false) // count what the renderer can do
+	if !o.vsync || o.measure > 0 || o.screenshot != "" {
+		// Measuring counts what the renderer can do; and Xvfb, where tests
+		// and screenshots run, has no vertical blank to wait for: with vsync
+		// each frame there waits about a second.
+		ebiten.SetVsyncEnabled(false)
+	}
+	if o.screenshot != "" {
+		// One update per frame, so frame N shows the scene N/60 s after
+		// counting began, whatever the frame rate: screenshots are exact.
+		ebiten.SetTPS(ebiten.SyncWithFPS)
 	}
 	if err := ebiten.RunGame(g); err != nil {
 		return err

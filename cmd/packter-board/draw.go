@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 
 	start := time.Now()
 	vs := g.vertices(g.m.Vertices())
-	op := &ebiten.DrawTrianglesOptions{Filter: ebiten.FilterLinear}
+	op := &ebiten.DrawTrianglesOptions{Filter: ebiten.FilterNearest}
 	// One DrawTriangles for every ball; Ebiten's indices are 16-bit, so past
 	// 16,383 balls the buffer goes in slices of that many, which Ebiten
 	// merges into one GPU draw as they share image, shader and blend.
@@ -119,7 +120,7 @@ func (g *game) drawSky(screen *ebiten.Image) {
 		shift -= w
 	}
 	for x := shift; x < float64(sw); x += w {
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
 		op.GeoM.Scale(s, s)
 		op.GeoM.Translate(x, 0)
 		screen.DrawImage(sky, op)
@@ -141,6 +142,9 @@ func (g *game) drawBoards(screen *ebiten.Image) {
 			screen.DrawTriangles(g.boardVs, []uint16{0, 1, 2, 0, 2, 3}, g.atlas, nil)
 		}
 	}
+	// The grid in one batch of thin quads: Ebiten's anti-aliased vector
+	// strokes cost a render pass each, which software renderers feel.
+	g.lineVs, g.lineIs = g.lineVs[:0], g.lineIs[:0]
 	for _, s := range visual.Grid() {
 		x0, y0, _, ok0 := c.Project(s.A)
 		x1, y1, _, ok1 := c.Project(s.B)
@@ -149,10 +153,28 @@ func (g *game) drawBoards(screen *ebiten.Image) {
 		}
 		col, w := gridMinor, float32(1)
 		if s.Major {
-			col, w = gridMajor, 1.5
+			col, w = gridMajor, 1.6
 		}
-		vector.StrokeLine(screen, x0, y0, x1, y1, w, col, true)
+		g.line(x0, y0, x1, y1, w, col)
 	}
+	screen.DrawTriangles(g.lineVs, g.lineIs, g.white, nil)
+}
+
+// line appends a w pixels wide segment to the line batch.
+func (g *game) line(x0, y0, x1, y1, w float32, c color.RGBA) {
+	dx, dy := x1-x0, y1-y0
+	l := float32(math.Hypot(float64(dx), float64(dy)))
+	if l == 0 {
+		return
+	}
+	nx, ny := -dy/l*w/2, dx/l*w/2
+	r, gg, b, a := float32(c.R)/255, float32(c.G)/255, float32(c.B)/255, float32(c.A)/255
+	base := uint16(len(g.lineVs))
+	for _, p := range [4][2]float32{{x0 + nx, y0 + ny}, {x1 + nx, y1 + ny}, {x0 - nx, y0 - ny}, {x1 - nx, y1 - ny}} {
+		g.lineVs = append(g.lineVs, ebiten.Vertex{DstX: p[0], DstY: p[1], SrcX: visual.WhiteU0 + 1, SrcY: visual.WhiteV0 + 1,
+			ColorR: r, ColorG: gg, ColorB: b, ColorA: a})
+	}
+	g.lineIs = append(g.lineIs, base, base+1, base+2, base+1, base+3, base+2)
 }
 
 func (g *game) drawSelection(screen *ebiten.Image) {
@@ -166,7 +188,7 @@ func (g *game) drawSelection(screen *ebiten.Image) {
 	}
 	r := max(visual.BallRadius*g.m.Cam.Focal()/depth*2.2, 7)
 	ring := g.atlas.SubImage(image.Rect(visual.RingU0-1, visual.RingV0-1, visual.RingU1+1, visual.RingV1+1)).(*ebiten.Image)
-	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
 	op.GeoM.Translate(-32, -32)
 	op.GeoM.Scale(float64(r)/28, float64(r)/28)
 	op.GeoM.Translate(float64(x), float64(y))
@@ -197,12 +219,16 @@ func (g *game) drawLegend(screen *ebiten.Image) {
 		y := float32(8 + i*lineH)
 		if e.Shape == visual.Missile {
 			m := g.atlas.SubImage(image.Rect(visual.MissileU0, visual.MissileV0, visual.MissileU1, visual.MissileV1)).(*ebiten.Image)
-			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
 			op.GeoM.Scale(18.0/126, 8.0/62)
 			op.GeoM.Translate(6, float64(y)+4)
 			screen.DrawImage(m, op)
 		} else {
-			vector.DrawFilledCircle(screen, 14, y+8, 5, e.Color, true)
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
+			op.GeoM.Scale(10.0/62, 10.0/62)
+			op.GeoM.Translate(9, float64(y)+3)
+			op.ColorScale.ScaleWithColor(e.Color)
+			screen.DrawImage(g.ball, op)
 		}
 		ebitenutil.DebugPrintAt(screen, e.Text, 26, int(y))
 	}
@@ -297,7 +323,7 @@ func (g *game) drawMessages(screen *ebiten.Image) {
 		}
 		vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), color.RGBA{0x10, 0x20, 0x40, 0xD0}, false)
 		if pic != nil {
-			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
 			op.GeoM.Scale(float64(pw)/float64(pic.Bounds().Dx()), float64(ph)/float64(pic.Bounds().Dy()))
 			op.GeoM.Translate(float64(x+4), float64(y+4))
 			screen.DrawImage(pic, op)

@@ -43,12 +43,15 @@ type game struct {
 	synth     *synth
 	inputDone atomic.Bool
 
-	atlas, white *ebiten.Image
-	indices      []uint16
-	sameLayout   bool
-	evs          []ebiten.Vertex // only when the layouts differ
-	boardVs      []ebiten.Vertex
+	atlas, white, ball *ebiten.Image
+	lineVs             []ebiten.Vertex
+	lineIs             []uint16
+	indices            []uint16
+	sameLayout         bool
+	evs                []ebiten.Vertex // only when the layouts differ
+	boardVs            []ebiten.Vertex
 
+	keys     []binding
 	pictures map[string]*ebiten.Image // nil value: failed to load
 	help     bool
 
@@ -81,10 +84,33 @@ func newGame(ctx context.Context, o options, m *visual.Model, assets *visual.Ass
 	}
 	g.atlas = ebiten.NewImageFromImage(visual.Atlas())
 	g.white = g.atlas.SubImage(image.Rect(visual.WhiteU0, visual.WhiteV0, visual.WhiteU1, visual.WhiteV1)).(*ebiten.Image)
+	g.ball = g.atlas.SubImage(image.Rect(visual.BallU0, visual.BallV0, visual.BallU1, visual.BallV1)).(*ebiten.Image)
+	for _, b := range visual.KeyMap {
+		kb := binding{Binding: b}
+		for _, name := range b.Keys {
+			var k ebiten.Key
+			if err := k.UnmarshalText([]byte(name)); err != nil {
+				log.Warn("unknown key in the key map", "key", name)
+				continue
+			}
+			kb.keys = append(kb.keys, k)
+		}
+		kb.Keys = kb.Keys[:0:0]
+		for _, k := range kb.keys {
+			kb.Keys = append(kb.Keys, k.String())
+		}
+		g.keys = append(g.keys, kb)
+	}
 	if !g.sameLayout {
 		log.Warn("ebiten.Vertex changed layout: copying vertices each frame")
 	}
 	return g
+}
+
+// binding is a visual.Binding with its keys resolved once.
+type binding struct {
+	visual.Binding
+	keys []ebiten.Key
 }
 
 // sameLayout reports whether two struct types have the same fields at the
@@ -155,15 +181,12 @@ func (g *game) Update() error {
 
 func (g *game) input() error {
 	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
-	for _, b := range visual.KeyMap {
+	for _, b := range g.keys {
 		if b.Shift && !shift {
 			continue
 		}
-		for _, name := range b.Keys {
-			var k ebiten.Key
-			if k.UnmarshalText([]byte(name)) != nil {
-				continue
-			}
+		for i, k := range b.keys {
+			name := b.Keys[i]
 			if continuous(b.Action) {
 				if ebiten.IsKeyPressed(k) {
 					g.act(b.Action)

@@ -41,6 +41,7 @@ type options struct {
 	waitRecords uint64
 	synthetic   int
 	measure     time.Duration
+	vsync       bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -64,6 +65,7 @@ func parseFlags(args []string) (options, error) {
 	fs.Uint64Var(&o.waitRecords, "wait-records", 0, "")
 	fs.IntVar(&o.synthetic, "synthetic", 0, "")
 	fs.DurationVar(&o.measure, "measure", 0, "")
+	fs.BoolVar(&o.vsync, "vsync", true, "")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

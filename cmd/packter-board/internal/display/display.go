@@ -31,6 +31,8 @@ Flags:
   --wait-records K    count --frames only once K records have arrived (default 0)
   --synthetic N       keep N synthetic balls flying (load test; needs no input)
   --measure D         with --synthetic: print the frame rate over D and exit
+  --vsync=false       do not wait for the vertical blank (use under Xvfb and
+                      other virtual displays, which have none)
   --help              this help
 
 Keys: click selects a ball, drag turns the view, the wheel zooms; T traces the

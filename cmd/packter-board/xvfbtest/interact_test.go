@@ -1,0 +1,148 @@
+package xvfbtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packter/packter/intertrack"
+	"github.com/packter/packter/visual"
+)
+
+// xdo runs xdotool on the test's display.
+func xdo(t *testing.T, display string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
+	cmd.Env = env(display)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("xdotool %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// press holds a key down for a tenth of a second and lets go for as long, as
+// a person does: the board reads the keyboard once per frame, and a press and
+// release (or a release and the next press) inside one frame would go unseen.
+func press(t *testing.T, display, key string) {
+	xdo(t, display, "keydown", key, "sleep", "0.1", "keyup", key, "sleep", "0.1")
+}
+
+// TestClickTraceAndTimeline drives the real board with the mouse and keys:
+// a click on a ball selects it, T sends it to the traceback client its
+// description names (a UDP socket of this test), and Space, B and L ask the
+// monitor's timeline to pause, rewind and go live.
+func TestClickTraceAndTimeline(t *testing.T) {
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
+	}
+	d := xvfb(t)
+	tc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	const hash = "0123456789abcdef0123456789abcdef"
+	evs := records()[:2]
+	evs[0].Desc = hash + "-" + tc.LocalAddr().String()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, board, "--stdin", "--vsync=false", "--fly", "1h", "--size", fmt.Sprintf("%dx%d", W, H))
+	cmd.Env = env(d)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }() // closing the feed ends the board
+	if _, err := in.Write(journalLines(evs)); err != nil {
+		t.Fatal(err)
+	}
+	reqs := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			reqs <- sc.Text()
+		}
+	}()
+
+	win := xdo(t, d, "search", "--sync", "--onlyvisible", "--name", "Packter board")
+	win = strings.Fields(win)[0]
+	xdo(t, d, "windowfocus", "--sync", win)
+
+	x, y, _, _ := func() (float32, float32, float32, bool) {
+		cam := visual.NewCamera(W, H)
+		return cam.Project(visual.SenderPoint(&evs[0]))
+	}()
+	buf := make([]byte, 2048)
+	got := ""
+	// The ball appears within a frame or two of the window; click and press
+	// T until the trace arrives (each try waits for it for a second).
+	for try := 0; try < 10 && got == ""; try++ {
+		xdo(t, d, "mousemove", "--window", win, fmt.Sprint(int(x)), fmt.Sprint(int(y)), "click", "1")
+		press(t, d, "t")
+		tc.SetReadDeadline(time.Now().Add(time.Second))
+		if n, _, err := tc.ReadFrom(buf); err == nil {
+			got = string(buf[:n])
+		}
+	}
+	if want := string(intertrack.AppendTraceRecord(nil, &evs[0])); got != want {
+		t.Fatalf("traceback client got %q, want %q", got, want)
+	}
+
+	for _, c := range []struct{ key, want string }{
+		{"space", `{"cmd":"pause"}`},
+		{"space", `{"cmd":"resume"}`},
+		{"b", `{"cmd":"rewind","seconds":10}`},
+		{"l", `{"cmd":"live"}`},
+	} {
+		press(t, d, c.key)
+		select {
+		case r := <-reqs:
+			if r != c.want {
+				t.Errorf("key %s: board asked %s, want %s", c.key, r, c.want)
+			}
+			if _, err := visual.DecodeRequest([]byte(r)); err != nil {
+				t.Errorf("request does not decode: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			shot := xdo(t, d, "getwindowfocus")
+			t.Fatalf("key %s: no request from the board (focus %s, board window %s)\n%s", c.key, shot, win, stderr.String())
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
