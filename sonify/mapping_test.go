@@ -140,7 +140,7 @@ func TestMapAllocatesNothing(t *testing.T) {
 }
 
 func TestEventAllocatesNothing(t *testing.T) {
-	e, _ := offlineEngine(t, Options{})
+	e := offlineEngine(t, Options{})
 	evs := flood(5000, time.Second, 2)
 	i := 0
 	n := testing.AllocsPerRun(2000, func() {

@@ -175,30 +175,70 @@ func (v *voice) renderTone(t *sineTable, l, r []float32) {
 		incM := uint32(v.inc * v.ratio)
 		amp, decay, gl, gr := v.amp, v.decay, v.gl, v.gr
 		r = r[:len(l)]
+		// Two samples per step with two envelope chains (each multiplied by
+		// decay²): the multiply's latency, not the arithmetic, bounds this loop.
+		pairs := len(l) &^ 1
 		if v.index > fmFloor {
-			index, idec := v.index, v.indexDecay
-			for i := range l {
+			idec := v.indexDecay
+			a0, a1, d2 := amp, amp*decay, decay*decay
+			i0, i1, id2 := v.index, v.index*idec, idec*idec
+			for i := 0; i < pairs; i += 2 {
 				m := t[phM>>phaseShift]
-				s := t[(phC+uint32(int32(m*index)))>>phaseShift] * amp
-				l[i] += s * gl
-				r[i] += s * gr
+				s0 := t[(phC+uint32(int32(m*i0)))>>phaseShift] * a0
+				phC += inc
+				phM += incM
+				m = t[phM>>phaseShift]
+				s1 := t[(phC+uint32(int32(m*i1)))>>phaseShift] * a1
+				phC += inc
+				phM += incM
+				ll, rr := l[i:i+2:i+2], r[i:i+2:i+2]
+				ll[0] += s0 * gl
+				rr[0] += s0 * gr
+				ll[1] += s1 * gl
+				rr[1] += s1 * gr
+				a0 *= d2
+				a1 *= d2
+				i0 *= id2
+				i1 *= id2
+			}
+			amp, index := a0, i0
+			if pairs < len(l) {
+				m := t[phM>>phaseShift]
+				s0 := t[(phC+uint32(int32(m*index)))>>phaseShift] * amp
+				l[pairs] += s0 * gl
+				r[pairs] += s0 * gr
 				phC += inc
 				phM += incM
 				amp *= decay
 				index *= idec
 			}
 			v.index = index
+			v.phC, v.phM, v.amp = phC, phM, amp
 		} else {
-			for i := range l {
-				s := t[phC>>phaseShift] * amp
-				l[i] += s * gl
-				r[i] += s * gr
+			a0, a1, d2 := amp, amp*decay, decay*decay
+			for i := 0; i < pairs; i += 2 {
+				s0 := t[phC>>phaseShift] * a0
+				s1 := t[(phC+inc)>>phaseShift] * a1
+				phC += 2 * inc
+				ll, rr := l[i:i+2:i+2], r[i:i+2:i+2]
+				ll[0] += s0 * gl
+				rr[0] += s0 * gr
+				ll[1] += s1 * gl
+				rr[1] += s1 * gr
+				a0 *= d2
+				a1 *= d2
+			}
+			amp = a0
+			if pairs < len(l) {
+				s0 := t[phC>>phaseShift] * amp
+				l[pairs] += s0 * gl
+				r[pairs] += s0 * gr
 				phC += inc
 				amp *= decay
 			}
 			phM += incM * uint32(len(l))
+			v.phC, v.phM, v.amp = phC, phM, amp
 		}
-		v.phC, v.phM, v.amp = phC, phM, amp
 		v.remain -= len(l)
 	}
 	if v.remain <= 0 {
