@@ -3,6 +3,7 @@ package sonify
 import (
 	"context"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -143,6 +144,49 @@ func BenchmarkSchedulingError(b *testing.B) {
 				b.Fatalf("event %d: no onset", i)
 			}
 			worst = math.Max(worst, math.Abs(float64(got)-want)/float64(a.rate)*1000)
+		}
+	}
+	b.ReportMetric(worst, "max_ms")
+}
+
+// BenchmarkLiveSchedulingError runs the real-time path (no sound card: the
+// wall-clock driver writing --wav), feeds pings stamped with time.Now() at
+// irregular intervals, and measures on the WAV how far each onset lies from
+// its event's time plus the engine's fixed 30 ms latency.
+func BenchmarkLiveSchedulingError(b *testing.B) {
+	worst := 0.0
+	for range b.N {
+		path := b.TempDir() + "/live.wav"
+		e, err := New(context.Background(), Options{WAV: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.mu.Lock()
+		anchorNs, anchorFrame, latency := e.anchorNs, e.anchorFrame, e.latency
+		e.mu.Unlock()
+		var want []float64
+		for i := 0; i < 10; i++ {
+			time.Sleep(time.Duration(400+i*37) * time.Millisecond)
+			now := time.Now()
+			e.Event(withTime(pkt(0, "10.0.0.1", 40000, 80, 0), now))
+			want = append(want, float64(anchorFrame-latency)+float64(now.UnixNano()-anchorNs)*float64(e.rate)/1e9+float64(latency))
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := e.Close(); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := decodeWAV(b, raw)
+		m := a.mono()
+		for i, w := range want {
+			got := firstAbove(m, max(0, int(w)-a.rate/5), 1e-3)
+			if got < 0 {
+				b.Fatalf("event %d: no onset (dropped %d)", i, e.Dropped())
+			}
+			worst = math.Max(worst, math.Abs(float64(got)-w)/float64(a.rate)*1000)
 		}
 	}
 	b.ReportMetric(worst, "max_ms")

@@ -45,6 +45,7 @@ func (s streamer) Stream(samples [][2]float64) (int, bool) {
 	e := s.e
 	e.rmu.Lock()
 	defer e.rmu.Unlock()
+	e.syncClock(time.Now())
 	done := 0
 	for done < len(samples) {
 		n := min(maxBlock, len(samples)-done)
@@ -64,3 +65,23 @@ func (s streamer) Stream(samples [][2]float64) (int, bool) {
 }
 
 func (s streamer) Err() error { return nil }
+
+// syncClock keeps the wall-clock-to-frame mapping on the device's clock: the
+// device pulls frame rpos now, so an event at time T belongs at about
+// rpos + (T-now) + latency. Pulls come in bursts, so small differences are
+// slewed out; large ones (a stall, a device that does not keep real time)
+// re-anchor at once. Without this a sound card a little slower than the wall
+// clock would, after half an hour, make every event "late". Called with rmu held.
+func (e *Engine) syncClock(now time.Time) {
+	ns := now.UnixNano()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	target := e.rpos + e.latency
+	predicted := e.anchorFrame + (ns-e.anchorNs)*int64(e.rate)/1e9
+	diff := target - predicted
+	if diff > int64(e.rate)/5 || diff < -int64(e.rate)/5 {
+		e.anchorNs, e.anchorFrame = ns, target
+		return
+	}
+	e.anchorFrame += diff / 16
+}

@@ -109,3 +109,33 @@ func voiced(m []float64) []float64 {
 	}
 	return m[a : b+1]
 }
+
+// A sound card whose clock runs 100 ppm fast or slow against the wall clock,
+// pulling 10 ms at a time for an hour: events stamped "now" must keep landing
+// just ahead of what the device plays, never late and never far ahead.
+func TestDeviceClockDrift(t *testing.T) {
+	for _, ppm := range []float64{-100, 100} {
+		e, err := newEngine(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.latency = int64(e.rate/20) + maxBlock
+		now := t0
+		e.anchored, e.anchorNs, e.anchorFrame = true, now.UnixNano(), e.latency
+		frac := 0.0
+		for i := 0; i < 360000; i++ {
+			now = now.Add(10 * time.Millisecond)
+			e.syncClock(now)
+			frac += float64(e.rate) / 100 * (1 + ppm/1e6)
+			n := int64(frac)
+			frac -= float64(n)
+			e.rpos += n
+			e.pos = e.rpos
+			at := e.frameAt(now)
+			if at < e.pos || at > e.pos+2*e.latency {
+				t.Fatalf("%+.0f ppm after %v: event at frame %d, device at %d (latency %d)", ppm, now.Sub(t0), at, e.pos, e.latency)
+			}
+		}
+		e.lib.close()
+	}
+}

@@ -202,8 +202,13 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if e.wav != nil {
 		e.output = "WAV only"
+		e.mu.Lock()
+		e.latency = int64(e.rate) * 30 / 1000
+		start := time.Now()
+		e.anchored, e.anchorNs, e.anchorFrame = true, start.UnixNano(), e.latency
+		e.mu.Unlock()
 		e.wg.Add(1)
-		go e.clockDriver(ctx)
+		go e.clockDriver(ctx, start)
 	}
 	return e, nil
 }
@@ -638,13 +643,8 @@ func (e *Engine) Close() error {
 
 // clockDriver renders by the wall clock when there is no sound card to pull
 // samples: the WAV file then holds what would have been heard, in time.
-func (e *Engine) clockDriver(ctx context.Context) {
+func (e *Engine) clockDriver(ctx context.Context, start time.Time) {
 	defer e.wg.Done()
-	e.mu.Lock()
-	e.latency = int64(e.rate) * 30 / 1000
-	start := time.Now()
-	e.anchored, e.anchorNs, e.anchorFrame = true, start.UnixNano(), e.latency
-	e.mu.Unlock()
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {

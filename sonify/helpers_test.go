@@ -202,3 +202,5 @@ func captureLogs() (*slog.Logger, *bytes.Buffer) {
 }
 
 func fsEmbedded() fs.FS { return sounds.FS() }
+
+func withTime(e *event.Event, t time.Time) *event.Event { e.Time = t; return e }
