@@ -32,18 +32,19 @@ type Options struct {
 
 // Engine limits and tuning.
 const (
-	maxVoices    = 64
-	maxBlock     = 512  // frames rendered per step; cues start at any frame within it
-	ringSize     = 4096 // cues waiting to be taken by the renderer
-	schedCap     = 1024 // cues taken and waiting for their onset
-	maxSE        = 10   // PACKTER 2.5 plays at most 10 sound effects at once
-	recentSize   = 8    // recent notes per class that texture grains borrow
-	lateTolerMs  = 100  // an event later than this is dropped, not queued
-	resyncSecs   = 5    // event clocks further than this from ours re-anchor
-	noteBurst    = 3    // notes a class may play in a burst before the rate limit
-	limitCeiling = 0.89 // limiter ceiling: -1 dBFS
-	maxSpeech    = 4
-	maxSpeechSec = 300
+	maxVoices      = 64
+	maxBlock       = 512  // frames rendered per step; cues start at any frame within it
+	ringSize       = 4096 // cues waiting to be taken by the renderer
+	schedCap       = 1024 // cues taken and waiting for their onset
+	maxSE          = 10   // PACKTER 2.5 plays at most 10 sound effects at once
+	recentSize     = 8    // recent notes per class that texture grains borrow
+	lateTolerMs    = 100  // an event later than this is dropped, not queued
+	resyncSecs     = 5    // event clocks further than this from ours re-anchor
+	noteBurst      = 3    // notes a class may play in a burst before the rate limit
+	limitCeiling   = 0.89 // no sample goes beyond: -1 dBFS
+	limitThreshold = 0.6  // the limiter's gain starts working above this
+	maxSpeech      = 4
+	maxSpeechSec   = 300
 )
 
 var classNames = [10]string{"TCP", "SYN", "FIN/RST", "UDP", "ICMP", "TCPv6", "SYNv6", "FIN/RSTv6", "UDPv6", "ICMPv6"}

@@ -188,7 +188,12 @@ func (e *Engine) renderBlock(n int) {
 	}
 	dg := (gainTo - g) / float32(n)
 	dd := (duckTo - dk) / float32(n)
+	// Limiter: a gain that falls within about a millisecond when the mix
+	// goes above the threshold and recovers over 300 ms, then a soft knee
+	// that bends whatever the gain has not caught yet smoothly towards the
+	// ceiling. No sample can reach full scale, and nothing is cut square.
 	lim := e.lim
+	attack := float32(1 - math.Exp(-1/(0.001*rate)))
 	release := float32(1 - math.Exp(-1/(0.3*rate)))
 	out := e.out[:2*n]
 	for i := 0; i < n; i++ {
@@ -197,16 +202,32 @@ func (e *Engine) renderBlock(n int) {
 		a := (l[i]*dk + fl[i] + sp[i]*0.9) * g
 		b := (r[i]*dk + fr[i] + sp[i]*0.9) * g
 		peak := max(abs32(a), abs32(b))
-		lim += (1 - lim) * release
-		if peak*lim > limitCeiling {
-			lim = limitCeiling / peak
+		if want := limitThreshold / max(peak, limitThreshold); want < lim {
+			lim += (want - lim) * attack
+		} else {
+			lim += (want - lim) * release
 		}
-		a, b = a*lim, b*lim
-		out[2*i] = min(max(a, -limitCeiling), limitCeiling)
-		out[2*i+1] = min(max(b, -limitCeiling), limitCeiling)
+		out[2*i] = softKnee(a * lim)
+		out[2*i+1] = softKnee(b * lim)
 	}
 	e.gain, e.duck, e.lim = gainTo, duckTo, lim
 	e.rpos = end
+}
+
+// softKnee is the identity below the knee and approaches limitCeiling
+// smoothly above it (tanh-shaped), never reaching it.
+func softKnee(x float32) float32 {
+	const knee = 0.6
+	ax := abs32(x)
+	if ax <= knee {
+		return x
+	}
+	const room = limitCeiling - knee
+	y := knee + room*float32(math.Tanh(float64((ax-knee)/room)))
+	if x < 0 {
+		return -y
+	}
+	return y
 }
 
 func abs32(x float32) float32 {
