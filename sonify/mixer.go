@@ -202,7 +202,11 @@ func (e *Engine) renderBlock(n int) {
 		a := (l[i]*dk + fl[i] + sp[i]*0.9) * g
 		b := (r[i]*dk + fr[i] + sp[i]*0.9) * g
 		peak := max(abs32(a), abs32(b))
-		if want := limitThreshold / max(peak, limitThreshold); want < lim {
+		want := float32(1)
+		if peak > limitThreshold {
+			want = limitThreshold / peak
+		}
+		if want < lim {
 			lim += (want - lim) * attack
 		} else {
 			lim += (want - lim) * release

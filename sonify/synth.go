@@ -182,15 +182,16 @@ func (v *voice) renderTone(t *sineTable, l, r []float32) {
 			idec := v.indexDecay
 			a0, a1, d2 := amp, amp*decay, decay*decay
 			i0, i1, id2 := v.index, v.index*idec, idec*idec
+			// The modulator is read once per pair (held for two samples, at
+			// most 4.4 kHz against a 24 kHz hold rate): inaudible, and a
+			// quarter of the loop's work.
+			incM2 := 2 * incM
 			for i := 0; i < pairs; i += 2 {
 				m := t[phM>>phaseShift]
 				s0 := t[(phC+uint32(int32(m*i0)))>>phaseShift] * a0
-				phC += inc
-				phM += incM
-				m = t[phM>>phaseShift]
-				s1 := t[(phC+uint32(int32(m*i1)))>>phaseShift] * a1
-				phC += inc
-				phM += incM
+				s1 := t[(phC+inc+uint32(int32(m*i1)))>>phaseShift] * a1
+				phC += 2 * inc
+				phM += incM2
 				ll, rr := l[i:i+2:i+2], r[i:i+2:i+2]
 				ll[0] += s0 * gl
 				rr[0] += s0 * gr
