@@ -145,7 +145,7 @@ func (g *game) drawBoards(screen *ebiten.Image) {
 	// The grid in one batch of thin quads: Ebiten's anti-aliased vector
 	// strokes cost a render pass each, which software renderers feel.
 	g.lineVs, g.lineIs = g.lineVs[:0], g.lineIs[:0]
-	for _, s := range visual.Grid() {
+	for _, s := range g.grid {
 		x0, y0, _, ok0 := c.Project(s.A)
 		x1, y1, _, ok1 := c.Project(s.B)
 		if !ok0 || !ok1 {
@@ -196,7 +196,7 @@ func (g *game) drawSelection(screen *ebiten.Image) {
 }
 
 func (g *game) drawLabels(screen *ebiten.Image) {
-	for _, l := range visual.AxisLabels() {
+	for _, l := range g.labels {
 		x, y, _, ok := g.m.Cam.Project(l.At)
 		if !ok {
 			continue
@@ -213,7 +213,7 @@ func (g *game) drawLabels(screen *ebiten.Image) {
 }
 
 func (g *game) drawLegend(screen *ebiten.Image) {
-	entries := visual.Legend()
+	entries := g.legend
 	vector.DrawFilledRect(screen, 4, 4, 150, float32(len(entries)*lineH+8), panel, false)
 	for i, e := range entries {
 		y := float32(8 + i*lineH)

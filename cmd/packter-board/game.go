@@ -52,6 +52,9 @@ type game struct {
 	boardVs            []ebiten.Vertex
 
 	keys     []binding
+	labels   []visual.Label // the scene's fixed parts, made once
+	grid     []visual.Segment
+	legend   []visual.LegendEntry
 	pictures map[string]*ebiten.Image // nil value: failed to load
 	help     bool
 
@@ -81,6 +84,9 @@ func newGame(ctx context.Context, o options, m *visual.Model, assets *visual.Ass
 		pictures:   map[string]*ebiten.Image{},
 		indices:    visual.QuadIndices(visual.MaxQuadsPerBatch),
 		sameLayout: sameLayout(reflect.TypeOf(visual.Vertex{}), reflect.TypeOf(ebiten.Vertex{})),
+		labels:     visual.AxisLabels(),
+		grid:       visual.Grid(),
+		legend:     visual.Legend(),
 	}
 	g.atlas = ebiten.NewImageFromImage(visual.Atlas())
 	g.white = g.atlas.SubImage(image.Rect(visual.WhiteU0, visual.WhiteV0, visual.WhiteU1, visual.WhiteV1)).(*ebiten.Image)
