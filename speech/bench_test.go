@@ -45,7 +45,7 @@ func BenchmarkAlertToPCM(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				t0 := time.Now()
-				q.Say(Speakable(fmt.Sprintf(bc.text, i)), Alert) // distinct texts: no coalescing
+				q.Say(fmt.Sprintf(bc.text, i), Alert) // distinct texts: no coalescing
 				lat = append(lat, (<-sink.at).Sub(t0))
 				waitIdle(q)
 				select {

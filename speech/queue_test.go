@@ -140,7 +140,7 @@ func TestQueueAlertInterrupts(t *testing.T) {
 	q.Say("UDP flood toward 10.9.9.9", Alert)
 	none(t, f.stopped, "stop of an alert by an alert")
 	f.release <- struct{}{}
-	if u := recv(t, f.started, "second alert"); u.Text != "UDP flood toward 10.9.9.9" {
+	if u := recv(t, f.started, "second alert"); u.Text != "UDP flood toward ten dot nine dot nine dot nine" {
 		t.Fatalf("second alert %q", u.Text)
 	}
 	f.release <- struct{}{}
@@ -155,7 +155,7 @@ func TestQueueAlertInterrupts(t *testing.T) {
 	if s := q.Stats(); s.Interrupted != 2 {
 		t.Errorf("Interrupted = %d, want 2", s.Interrupted)
 	}
-	if q.Last() != "ICMP flood toward 10.0.0.7" {
+	if q.Last() != "ICMP flood toward ten dot zero dot zero dot seven" {
 		t.Errorf("Last = %q", q.Last())
 	}
 }
@@ -163,6 +163,7 @@ func TestQueueAlertInterrupts(t *testing.T) {
 func TestQueueCoalescesRepeats(t *testing.T) {
 	q, f, c := newTestQueue(t, Config{RepeatEvery: 30 * time.Second, ForgetAfter: 2 * time.Minute, UrgentPerMinute: 1000})
 	const flood = "SYN flood toward 10.1.2.3"
+	const spoken = "SYN flood toward ten dot one dot two dot three" // Say reads addresses out
 	say := func(wantText string) {
 		t.Helper()
 		q.Say(flood, Alert)
@@ -178,7 +179,7 @@ func TestQueueCoalescesRepeats(t *testing.T) {
 		f.release <- struct{}{}
 		waitIdle(q)
 	}
-	say(flood)
+	say(spoken)
 	for i := 0; i < 5; i++ { // every 5 s for 25 s: all coalesced
 		c.add(5 * time.Second)
 		say("")
@@ -191,7 +192,7 @@ func TestQueueCoalescesRepeats(t *testing.T) {
 	say("still flooding")
 	// Quiet for longer than ForgetAfter: the next one is news again.
 	c.add(2*time.Minute + time.Second)
-	say(flood)
+	say(spoken)
 	if s := q.Stats(); s.Coalesced != 6 {
 		t.Errorf("Coalesced = %d, want 6", s.Coalesced)
 	}
@@ -242,16 +243,16 @@ func TestQueueRateLimit(t *testing.T) {
 	q, f, c := newTestQueue(t, Config{ChatterPerMinute: 4, UrgentPerMinute: 4}) // burst 1, one per 15 s
 	q.Say("one", Message)
 	recv(t, f.started, "one")
-	q.Say("two", Message) // no token left
-	q.Say("three", Progress)
+	q.Say("two", Message)     // no token left
+	q.Say("three", Progress)  // busy: dropped before it could cost a token
 	q.Say("alert one", Alert) // urgent has its own bucket
 	recv(t, f.stopped, "interrupted one")
 	recv(t, f.started, "alert one")
 	q.Say("alert two", Alert) // urgent bucket empty
 	f.release <- struct{}{}
 	waitIdle(q)
-	if s := q.Stats(); s.RateLimited != 3 {
-		t.Fatalf("RateLimited = %d, want 3 (%+v)", s.RateLimited, s)
+	if s := q.Stats(); s.RateLimited != 2 || s.Dropped != 1 {
+		t.Fatalf("RateLimited = %d, Dropped = %d, want 2 and 1 (%+v)", s.RateLimited, s.Dropped, s)
 	}
 	c.add(15 * time.Second)
 	q.Say("four", Message)
@@ -305,6 +306,22 @@ func TestQueueOverflowKeepsImportant(t *testing.T) {
 	if strings.Join(got, ",") != "trace,b" {
 		t.Fatalf("spoke %v, want [trace b]", got)
 	}
+}
+
+func TestQueueSpeaksAddressesAndNumbers(t *testing.T) {
+	q, f, _ := newTestQueue(t, Config{})
+	q.Say("/T:1 /W: 12000 packets per second toward 192.168.1.1:80", Alert)
+	if u := recv(t, f.started, "alert"); u.Text != "12 thousand packets per second toward one ninety-two dot one sixty-eight dot one dot one port 80" {
+		t.Fatalf("said %q", u.Text)
+	}
+	f.release <- struct{}{}
+	// Reading addresses out lengthens text: the limit applies to what is said.
+	q2, f2, _ := newTestQueue(t, Config{MaxChars: 100})
+	q2.Say(strings.Repeat("10.0.0.1 ", 11), Message) // 99 characters
+	if u := recv(t, f2.started, "addresses"); utf8.RuneCountInString(u.Text) > 100 || !strings.HasPrefix(u.Text, "ten dot zero") {
+		t.Fatalf("said %d runes: %q", utf8.RuneCountInString(u.Text), u.Text)
+	}
+	f2.release <- struct{}{}
 }
 
 func TestQueueCleansAndLimits(t *testing.T) {

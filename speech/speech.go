@@ -144,6 +144,9 @@ type Queue struct {
 	done   chan struct{}
 	wake   chan struct{}
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu        sync.Mutex
 	pending   []utterance // by priority, highest first; FIFO within a priority
 	speaking  bool
@@ -216,7 +219,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 // Backend names the backend in use, for status lines.
 func (q *Queue) Backend() string { return q.be.Name() }
 
-// Say queues text (cleaned and length-limited) at priority p without blocking.
+// Say queues text at priority p without blocking. The text is cleaned (see
+// Clean), its addresses and large numbers made speakable (see Speakable) and it
+// is cut to Config.MaxChars.
 // A repeat of the same text is coalesced: it is spoken again at most every
 // RepeatEvery, an Alert in the short form Config.StillText ("still flooding").
 func (q *Queue) Say(text string, p Priority) {
@@ -232,7 +237,7 @@ func (q *Queue) Say(text string, p Priority) {
 // RepeatEvery, which says still (or text again if still is empty), until key has
 // been quiet for ForgetAfter. An empty key disables coalescing.
 func (q *Queue) SayKeyed(key, text, still string, p Priority) {
-	text = clean(text, q.cfg.MaxChars)
+	text = q.speakable(text)
 	if text == "" {
 		return
 	}
@@ -254,12 +259,16 @@ func (q *Queue) SayKeyed(key, text, still string, p Priority) {
 			}
 			st.lastSpoken = now
 			if still != "" {
-				text = clean(still, q.cfg.MaxChars)
+				text = q.speakable(still)
 			}
 		} else {
 			q.pruneRepeats(now)
 			q.repeats[key] = &repeatState{lastSpoken: now, lastSeen: now}
 		}
+	}
+	if p == Progress && (q.speaking || len(q.pending) > 0) {
+		q.stats.Dropped++ // before the rate limit: a dropped report costs no token
+		return
 	}
 	b := &q.chatter
 	if p >= Important {
@@ -270,6 +279,12 @@ func (q *Queue) SayKeyed(key, text, still string, p Priority) {
 		return
 	}
 	q.enqueue(utterance{Text: text, Priority: p})
+}
+
+// speakable cleans text, reads its addresses and large numbers as words, and
+// limits the length of the result.
+func (q *Queue) speakable(text string) string {
+	return clean(Speakable(clean(text, q.cfg.MaxChars)), q.cfg.MaxChars)
 }
 
 // pruneRepeats bounds the repeat table: expired keys go first, and if a flood of
@@ -366,12 +381,16 @@ func (q *Queue) Stats() Stats {
 	return q.stats
 }
 
-// Close stops talking, ends the worker and releases the backend.
+// Close stops talking, ends the worker and releases the backend. Later calls
+// do nothing.
 func (q *Queue) Close() error {
-	q.Stop()
-	q.cancel()
-	<-q.done
-	return q.be.Close()
+	q.closeOnce.Do(func() {
+		q.Stop()
+		q.cancel()
+		<-q.done
+		q.closeErr = q.be.Close()
+	})
+	return q.closeErr
 }
 
 func (q *Queue) run() {

@@ -161,6 +161,7 @@ func ssipQueue(t *testing.T, s *ssipServer, cfg Config) *Queue {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { q.Close() }) // before the server's cleanup, which waits for the connection
 	return q
 }
 
@@ -178,7 +179,7 @@ func TestSSIPTranscript(t *testing.T) {
 		"SET SELF SYNTHESIS_VOICE en",
 	)
 	q.Say("SYN flood toward 10.1.2.3", Alert)
-	s.expect(t, "SET SELF PRIORITY important", "SPEAK", "SYN flood toward 10.1.2.3", ".")
+	s.expect(t, "SET SELF PRIORITY important", "SPEAK", "SYN flood toward ten dot one dot two dot three", ".")
 	q.Say(".hidden dot", Alert) // same priority: not set again; leading dot doubled
 	s.expect(t, "SPEAK", "..hidden dot", ".")
 	q.Say("trace result", Important)
@@ -206,7 +207,7 @@ func TestSSIPAlertCancelsChatter(t *testing.T) {
 	q.Say("a long message", Message)
 	s.expect(t, "SET SELF PRIORITY text", "SPEAK", "a long message", ".")
 	q.Say("UDP flood toward 10.0.0.9", Alert)
-	s.expect(t, "CANCEL SELF", "SET SELF PRIORITY important", "SPEAK", "UDP flood toward 10.0.0.9", ".")
+	s.expect(t, "CANCEL SELF", "SET SELF PRIORITY important", "SPEAK", "UDP flood toward ten dot zero dot zero dot nine", ".")
 	q.Stop() // the console's stop key cancels our speech only
 	s.expect(t, "CANCEL SELF")
 	waitIdle(q)
