@@ -60,3 +60,24 @@ func BenchmarkAlertToPCM(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEspeakRenderWhole is the time espeak-ng takes to render a
+// maximum-length announcement in one piece: what the alert latency would be
+// without rendering the first sentence alone.
+func BenchmarkEspeakRenderWhole(b *testing.B) {
+	needEspeak(b)
+	sink := newRecordingSink()
+	cfg := Config{Backend: "espeak-ng", PCM: sink}
+	cfg.defaults()
+	be, err := pick(context.Background(), &cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := be.(*execBackend)
+	text := Clean("Traceback trial succeeded. " + strings.Repeat("Depth 1: AS 64500. ", 30))
+	for b.Loop() {
+		if _, _, err := e.render(context.Background(), utterance{Text: text, Priority: Important}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
