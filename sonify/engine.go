@@ -112,6 +112,7 @@ type Engine struct {
 	statTotal   uint64
 	statTime    time.Time
 	statRate    float64
+	rateSum     float64 // events/s over the renderer's last quarter second
 	noDevice    bool
 	output      string // "sound card", "WAV only", "silent"
 
@@ -569,7 +570,11 @@ func (e *Engine) Status() string {
 	if e.muted {
 		b.WriteString("muted, ")
 	}
-	fmt.Fprintf(&b, "volume %d%%, theme %s, %.0f events/s", int(math.Round(e.volume*100)), e.theme.Name, e.statRate)
+	rate := e.statRate
+	if e.output != "silent" || e.offline {
+		rate = e.rateSum // smoother, and right from the first call
+	}
+	fmt.Fprintf(&b, "volume %d%%, theme %s, %.0f events/s", int(math.Round(e.volume*100)), e.theme.Name, rate)
 	var tex []string
 	for c, on := range e.textureOn {
 		if on {

@@ -280,6 +280,7 @@ func (e *Engine) drain(n int) {
 	e.winHead = (e.winHead + 1) % len(e.win)
 	alpha := 1 - math.Exp(-dt/0.4)
 	thr := sn.theme.Threshold
+	e.rateSum = 0
 	for c := range e.rates {
 		sum, frames := uint64(0), 0
 		for k := 1; k <= len(e.win) && frames < e.rate/4; k++ {
@@ -291,6 +292,7 @@ func (e *Engine) drain(n int) {
 			frames += b.frames
 		}
 		inst := float64(sum) * float64(e.rate) / float64(max(frames, e.rate/4))
+		e.rateSum += inst
 		e.logRate[c] += (math.Log1p(inst) - e.logRate[c]) * alpha
 		e.rates[c] = math.Expm1(e.logRate[c])
 		switch {
