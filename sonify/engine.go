@@ -114,6 +114,7 @@ type Engine struct {
 	statRate    float64
 	rateSum     float64 // events/s over the renderer's last quarter second
 	noDevice    bool
+	closed      bool
 	output      string // "sound card", "WAV only", "silent"
 
 	loads chan loadReq
@@ -637,6 +638,7 @@ func (e *Engine) Close() error {
 		e.speeches = nil
 		e.rmu.Unlock()
 		e.mu.Lock()
+		e.closed = true
 		for _, s := range e.speechQ {
 			s.finish()
 		}

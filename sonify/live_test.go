@@ -73,6 +73,12 @@ func TestLiveEngineConcurrentUse(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+	done, _ := e.PlaySpeech(make([]int16, 800), 16000)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("speech after Close never completed")
+	}
 }
 
 // With no output at all (no device, no WAV) speech still completes, after

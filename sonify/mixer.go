@@ -62,7 +62,7 @@ func (e *Engine) PlaySpeech(pcm []int16, rate int) (done <-chan struct{}, stop f
 		stopNow := stop // not the named result itself, which this return rebinds
 		return s.done, func() { t(); stopNow() }
 	}
-	if len(e.speechQ) >= maxSpeech {
+	if e.closed || len(e.speechQ) >= maxSpeech {
 		e.mu.Unlock()
 		s.finish()
 		return s.done, stop
