@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/journal"
@@ -51,42 +50,7 @@ func serveUDP(ctx context.Context, l *protocol.Listener, in *visual.Inbox, log *
 				}
 				continue
 			}
-			datagramEvents(&d, p.Time, func(ev *event.Event) { in.Push(ev) })
+			visual.DatagramEvents(&d, p.Time, func(ev *event.Event) { in.Push(ev) })
 		}
 	})
-}
-
-// datagramEvents calls fn with the events a parsed datagram carries.
-func datagramEvents(d *protocol.Datagram, t time.Time, fn func(*event.Event)) {
-	base := event.Event{Time: t, Agent: string(d.Agent.ID)}
-	switch d.Header {
-	case protocol.HeaderPacket, protocol.HeaderBallistic, protocol.HeaderGateway:
-		for i := range d.Records {
-			ev := event.FromRecord(t, &d.Records[i])
-			ev.Agent = base.Agent
-			fn(&ev)
-		}
-	case protocol.HeaderEarth:
-		// No globe on this board.
-	default:
-		ev := base
-		ev.Kind = controlKinds[d.Header]
-		if ev.Kind == event.KindNone {
-			return
-		}
-		ev.Text, ev.File, ev.Millis = string(d.Text), string(d.File), d.Millis
-		if d.Header == protocol.HeaderMessage {
-			ev.File = string(d.Picture)
-		}
-		fn(&ev)
-	}
-}
-
-var controlKinds = map[protocol.Header]event.Kind{
-	protocol.HeaderMessage: event.KindMessage,
-	protocol.HeaderHTML:    event.KindHTML,
-	protocol.HeaderSound:   event.KindSound,
-	protocol.HeaderSE:      event.KindSE,
-	protocol.HeaderVoice:   event.KindVoice,
-	protocol.HeaderSky:     event.KindSky,
 }
