@@ -153,7 +153,7 @@ func BenchmarkSchedulingError(b *testing.B) {
 // BenchmarkLiveSchedulingError runs the real-time path (no sound card: the
 // wall-clock driver writing --wav), feeds pings stamped with time.Now() at
 // irregular intervals, and measures on the WAV how far each onset lies from
-// its event's time plus the engine's fixed 30 ms latency.
+// its event's time plus the engine's fixed 30 ms latency (in the anchor).
 func BenchmarkLiveSchedulingError(b *testing.B) {
 	worst := 0.0
 	for range b.N {
@@ -163,14 +163,14 @@ func BenchmarkLiveSchedulingError(b *testing.B) {
 			b.Fatal(err)
 		}
 		e.mu.Lock()
-		anchorNs, anchorFrame, latency := e.anchorNs, e.anchorFrame, e.latency
+		anchorT, anchorFrame := e.anchorT, e.anchorFrame
 		e.mu.Unlock()
 		var want []float64
 		for i := 0; i < 10; i++ {
 			time.Sleep(time.Duration(400+i*37) * time.Millisecond)
 			now := time.Now()
 			e.Event(withTime(pkt(0, "10.0.0.1", 40000, 80, 0), now))
-			want = append(want, float64(anchorFrame-latency)+float64(now.UnixNano()-anchorNs)*float64(e.rate)/1e9+float64(latency))
+			want = append(want, float64(anchorFrame)+now.Sub(anchorT).Seconds()*float64(e.rate))
 		}
 		time.Sleep(300 * time.Millisecond)
 		if err := e.Close(); err != nil {

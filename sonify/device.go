@@ -26,7 +26,7 @@ func (e *Engine) openDevice() error {
 	// Our buffer plus the speaker's: cues are scheduled this far ahead so that
 	// none is late while the device drains what is already rendered.
 	e.latency = int64(buf) + maxBlock
-	e.anchored, e.anchorNs, e.anchorFrame = true, time.Now().UnixNano(), e.latency
+	e.anchored, e.anchorT, e.anchorFrame = true, time.Now(), e.latency
 	e.mu.Unlock()
 	e.speaker = true
 	speaker.Play(streamer{e})
@@ -73,14 +73,13 @@ func (s streamer) Err() error { return nil }
 // re-anchor at once. Without this a sound card a little slower than the wall
 // clock would, after half an hour, make every event "late". Called with rmu held.
 func (e *Engine) syncClock(now time.Time) {
-	ns := now.UnixNano()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	target := e.rpos + e.latency
-	predicted := e.anchorFrame + (ns-e.anchorNs)*int64(e.rate)/1e9
+	predicted, ok := e.framesSince(now)
 	diff := target - predicted
-	if diff > int64(e.rate)/5 || diff < -int64(e.rate)/5 {
-		e.anchorNs, e.anchorFrame = ns, target
+	if !ok || diff > int64(e.rate)/5 || diff < -int64(e.rate)/5 {
+		e.anchorT, e.anchorFrame = now, target
 		return
 	}
 	e.anchorFrame += diff / 16

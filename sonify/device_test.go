@@ -121,7 +121,7 @@ func TestDeviceClockDrift(t *testing.T) {
 		}
 		e.latency = int64(e.rate/20) + maxBlock
 		now := t0
-		e.anchored, e.anchorNs, e.anchorFrame = true, now.UnixNano(), e.latency
+		e.anchored, e.anchorT, e.anchorFrame = true, now, e.latency
 		frac := 0.0
 		for i := 0; i < 360000; i++ {
 			now = now.Add(10 * time.Millisecond)

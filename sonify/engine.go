@@ -40,6 +40,7 @@ const (
 	recentSize     = 8    // recent notes per class that texture grains borrow
 	lateTolerMs    = 100  // an event later than this is dropped, not queued
 	resyncSecs     = 5    // event clocks further than this from ours re-anchor
+	maxGapSecs     = 60   // offline, longer silences between events shrink to 1 s
 	noteBurst      = 3    // notes a class may play in a burst before the rate limit
 	limitCeiling   = 0.89 // no sample goes beyond: -1 dBFS
 	limitThreshold = 0.6  // the limiter's gain starts working above this
@@ -95,7 +96,7 @@ type Engine struct {
 	recentN     [10]uint32
 	skip        [10]uint32
 	anchored    bool
-	anchorNs    int64
+	anchorT     time.Time
 	anchorFrame int64
 	pos         int64 // frames producers must not schedule before
 	latency     int64
@@ -208,7 +209,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.mu.Lock()
 		e.latency = int64(e.rate) * 30 / 1000
 		start := time.Now()
-		e.anchored, e.anchorNs, e.anchorFrame = true, start.UnixNano(), e.latency
+		e.anchored, e.anchorT, e.anchorFrame = true, start, e.latency
 		e.mu.Unlock()
 		e.wg.Add(1)
 		go e.clockDriver(ctx, start)
@@ -301,17 +302,38 @@ func (e *Engine) loadForeground(t *Theme) [3]*clip {
 
 // frameAt maps an event time to an output frame. Called with mu held.
 func (e *Engine) frameAt(t time.Time) int64 {
-	ns := t.UnixNano()
 	if !e.anchored {
-		e.anchored, e.anchorNs, e.anchorFrame = true, ns, e.pos+e.latency
+		e.anchored, e.anchorT, e.anchorFrame = true, t, e.pos+e.latency
 	}
-	at := e.anchorFrame + (ns-e.anchorNs)*int64(e.rate)/1e9
-	if d := at - e.pos; !e.offline && (d > resyncSecs*int64(e.rate) || d < -resyncSecs*int64(e.rate)) {
+	at, ok := e.framesSince(t)
+	d := at - e.pos
+	sec := int64(e.rate)
+	switch {
+	case !ok, !e.offline && (d > resyncSecs*sec || d < -resyncSecs*sec):
 		// Another clock (a replay with capture times, a jump): follow it.
-		e.anchorNs, e.anchorFrame = ns, e.pos+e.latency
-		at = e.anchorFrame
+		e.anchorT, e.anchorFrame = t, e.pos+e.latency
+	case e.offline && d > maxGapSecs*sec:
+		// A capture that pauses for hours would make hours of silence:
+		// shorten long gaps to one second.
+		e.anchorT, e.anchorFrame = t, e.pos+sec
+	case e.offline && d < -resyncSecs*sec:
+		// The capture's clock jumped back: carry on from here.
+		e.anchorT, e.anchorFrame = t, e.pos
+	default:
+		return at
 	}
+	at, _ = e.framesSince(t)
 	return at
+}
+
+// framesSince maps t to a frame through the anchor; ok is false when t is
+// more than a day away from it (and the arithmetic could overflow).
+func (e *Engine) framesSince(t time.Time) (int64, bool) {
+	dt := t.Sub(e.anchorT) // saturates instead of overflowing
+	if dt > 24*time.Hour || dt < -24*time.Hour {
+		return 0, false
+	}
+	return e.anchorFrame + int64(dt/time.Microsecond)*int64(e.rate)/1e6, true
 }
 
 // schedulable clamps a slightly late frame to now; it reports false for an

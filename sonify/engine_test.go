@@ -429,3 +429,27 @@ func TestRenderDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Offline, a long pause in a capture shrinks to a second, a clock jumping
+// back carries on, and a zero or far-away timestamp cannot overflow.
+func TestRenderTimeJumps(t *testing.T) {
+	evs := []*event.Event{
+		pkt(0, "10.0.0.1", 40000, 80, 4),
+		pkt(3*time.Hour, "10.0.0.1", 40000, 80, 4),
+		pkt(3*time.Hour-time.Minute, "10.0.0.1", 40000, 80, 4),
+		withTime(pkt(0, "10.0.0.1", 40000, 80, 4), time.Time{}),
+		withTime(pkt(0, "10.0.0.1", 40000, 80, 4), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)),
+	}
+	a := renderT(t, Options{}, nil, evs)
+	if secs := float64(len(a.l)) / float64(a.rate); secs > 20 {
+		t.Fatalf("%.0f s of audio for five events", secs)
+	}
+	// The ping after the three-hour pause comes (about) one second in, and the
+	// three that follow the jumps sound together on top of it.
+	m := a.mono()
+	sec := func(x float64) int { return int(x * float64(a.rate)) }
+	before, after := peakAbs(m[sec(0.6):sec(0.9)]), peakAbs(m[sec(0.95):sec(1.1)])
+	if after < 2*before {
+		t.Errorf("no new ping at 1 s after the pause: peak %.3f before, %.3f after", before, after)
+	}
+}
