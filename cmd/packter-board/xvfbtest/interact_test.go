@@ -30,11 +30,11 @@ func xdo(t *testing.T, display string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// press holds a key down for a tenth of a second and lets go for as long, as
+// press holds a key down for 0.15 s and lets go for as long, as
 // a person does: the board reads the keyboard once per frame, and a press and
 // release (or a release and the next press) inside one frame would go unseen.
 func press(t *testing.T, display, key string) {
-	xdo(t, display, "keydown", key, "sleep", "0.1", "keyup", key, "sleep", "0.1")
+	xdo(t, display, "keydown", key, "sleep", "0.15", "keyup", key, "sleep", "0.15")
 }
 
 // TestClickTraceAndTimeline drives the real board with the mouse and keys:
@@ -97,7 +97,8 @@ func TestClickTraceAndTimeline(t *testing.T) {
 	// The ball appears within a frame or two of the window; click and press
 	// T until the trace arrives (each try waits for it for a second).
 	for try := 0; try < 10 && got == ""; try++ {
-		xdo(t, d, "mousemove", "--window", win, fmt.Sprint(int(x)), fmt.Sprint(int(y)), "click", "1")
+		xdo(t, d, "mousemove", "--window", win, fmt.Sprint(int(x)), fmt.Sprint(int(y)),
+			"mousedown", "1", "sleep", "0.15", "mouseup", "1", "sleep", "0.15")
 		press(t, d, "t")
 		tc.SetReadDeadline(time.Now().Add(time.Second))
 		if n, _, err := tc.ReadFrom(buf); err == nil {
