@@ -362,6 +362,9 @@ func (e *Engine) push(c cmd) bool {
 // Event schedules the sound of one event by its time. It never blocks on the
 // device or on I/O and allocates nothing for packets.
 func (e *Engine) Event(ev *event.Event) {
+	if ev == nil {
+		return
+	}
 	switch ev.Kind {
 	case event.KindPacket, event.KindAlert:
 	case event.KindSE, event.KindSound:

@@ -14,8 +14,10 @@ const maxTailSecs = 10
 
 // Render sonifies events offline into a WAV file, as fast as the CPU allows,
 // through the same mapping, density control and mixer as the live engine. Cue
-// onsets follow the event times (the first event is at 0 s); events must come
-// in time order (those more than 100 ms out of order are dropped).
+// onsets follow the event times, sample-accurately (the first event is at
+// 0 s); events should come in time order (those more than 100 ms out of order
+// are dropped), a clock jumping back more than 5 s carries on from where it
+// is, and silences longer than a minute shrink to one second.
 func Render(ctx context.Context, events iter.Seq[*event.Event], w io.WriteSeeker, opts Options) error {
 	opts.Device, opts.WAV = false, ""
 	e, err := newEngine(opts)
@@ -36,6 +38,9 @@ func (e *Engine) renderEvents(ctx context.Context, events iter.Seq[*event.Event]
 	defer e.rmu.Unlock()
 	i := 0
 	for ev := range events {
+		if ev == nil {
+			continue
+		}
 		if i++; i%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
