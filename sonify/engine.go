@@ -92,6 +92,8 @@ type Engine struct {
 	dropped     uint64 // late events and cues refused for lack of room
 	tokens      [10]float64
 	tokenNs     [10]int64
+	allTokens   float64
+	allNs       int64
 	recent      [10][recentSize]grainSeed
 	recentN     [10]uint32
 	skip        [10]uint32
@@ -252,6 +254,7 @@ func newEngine(opts Options) (*Engine, error) {
 	for i := range e.tokens {
 		e.tokens[i] = noteBurst
 	}
+	e.allTokens = 2 * noteBurst
 	return e, nil
 }
 
@@ -419,7 +422,18 @@ func (e *Engine) Event(ev *event.Event) {
 		e.tokens[c] = math.Min(noteBurst, e.tokens[c]+float64(dt)/1e9*e.theme.Threshold)
 	}
 	e.tokenNs[c] = ns
-	if e.textureOn[c] || e.tokens[c] < 1 {
+	// And a budget for all classes together, about twice one class's: ten
+	// quiet classes must not add up to eighty notes a second. ACK/data, the
+	// least telling, leaves the last tokens to the others.
+	if dt := ns - e.allNs; dt > 0 {
+		e.allTokens = math.Min(2*noteBurst, e.allTokens+float64(dt)/1e9*2*e.theme.Threshold)
+	}
+	e.allNs = ns
+	need := 1.0
+	if c%5 == 0 {
+		need = 2
+	}
+	if e.textureOn[c] || e.tokens[c] < 1 || e.allTokens < need {
 		return
 	}
 	at, ok := e.schedulable(at)
@@ -428,6 +442,7 @@ func (e *Engine) Event(ev *event.Event) {
 		return
 	}
 	e.tokens[c]--
+	e.allTokens--
 	e.push(cmd{kind: cmdCue, at: at, cue: cue})
 }
 

@@ -453,3 +453,29 @@ func TestRenderTimeJumps(t *testing.T) {
 		t.Errorf("no new ping at 1 s after the pause: peak %.3f before, %.3f after", before, after)
 	}
 }
+
+// Ten classes each just under the texture threshold must not make 70 notes a
+// second: the shared budget keeps the total near two classes' worth.
+func TestGlobalNoteBudget(t *testing.T) {
+	e := offlineEngine(t, Options{})
+	notes := 0
+	for i := 0; i < 70*10; i++ { // 10 s, 7 events/s in each of 10 classes
+		ev := pkt(time.Duration(i)*time.Second/70, "10.0.0.1", 40000, 80, i%10)
+		e.mu.Lock()
+		at := e.frameAt(ev.Time)
+		e.mu.Unlock()
+		for at >= e.rpos+maxBlock { // keep the audio clock with the events, as Render does
+			e.renderBlock(maxBlock)
+		}
+		before := e.rlen
+		e.Event(ev)
+		notes += e.rlen - before
+	}
+	perSec := float64(notes) / 10
+	if limit := 2*Calm().Threshold + 1; perSec > limit {
+		t.Errorf("%.1f notes/s, want at most %.0f", perSec, limit)
+	}
+	if perSec < Calm().Threshold {
+		t.Errorf("%.1f notes/s: the budget starves the notes", perSec)
+	}
+}
