@@ -123,30 +123,32 @@ type Engine struct {
 	loads chan loadReq
 
 	// rmu is held while rendering; the renderer's own state follows.
-	rmu      sync.Mutex
-	voices   [maxVoices]voice
-	sched    []cmd
-	tex      [10]texture
-	rates    [10]float64
-	logRate  [10]float64
-	win      [128]winBin
-	winHead  int
-	bg       voice
-	speeches []*speech
-	bufL     []float32
-	bufR     []float32
-	foreL    []float32
-	foreR    []float32
-	spk      []float32
-	out      []float32
-	lim      float32
-	gain     float32
-	duck     float32
-	rpos     int64
-	rng      uint32
-	wav      *wavWriter
-	wavFile  *os.File
-	snapshot struct {
+	rmu    sync.Mutex
+	voices [maxVoices]voice
+	sched  []cmd
+	tex    [10]texture
+	rates  [10]float64
+	// frames of the last traffic and the last heartbeat tick
+	lastActive, lastBeat int64
+	logRate              [10]float64
+	win                  [128]winBin
+	winHead              int
+	bg                   voice
+	speeches             []*speech
+	bufL                 []float32
+	bufR                 []float32
+	foreL                []float32
+	foreR                []float32
+	spk                  []float32
+	out                  []float32
+	lim                  float32
+	gain                 float32
+	duck                 float32
+	rpos                 int64
+	rng                  uint32
+	wav                  *wavWriter
+	wavFile              *os.File
+	snapshot             struct {
 		theme     *Theme
 		fg        [3]*clip
 		volume    float64

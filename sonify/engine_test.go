@@ -479,3 +479,33 @@ func TestGlobalNoteBudget(t *testing.T) {
 		t.Errorf("%.1f notes/s: the budget starves the notes", perSec)
 	}
 }
+
+// After Heartbeat seconds without traffic a faint tick sounds; with the
+// heartbeat off the same silence stays silent.
+func TestHeartbeat(t *testing.T) {
+	evs := []*event.Event{pkt(0, "10.0.0.1", 40000, 80, 0), pkt(40*time.Second, "10.0.0.1", 40000, 80, 0)}
+	path := filepath.Join(t.TempDir(), "off.theme")
+	if err := os.WriteFile(path, []byte("heartbeat = 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	on := renderT(t, Options{}, nil, evs)
+	off := renderT(t, Options{Theme: path}, nil, evs)
+	quiet := func(a audio) []float64 { return a.mono()[a.rate : 39*a.rate] }
+	if peakAbs(quiet(off)) != 0 {
+		t.Fatalf("silence not silent without heartbeat")
+	}
+	m := quiet(on)
+	ticks := 0
+	for i := firstAbove(m, 0, 1e-3); i >= 0; i = firstAbove(m, i+on.rate, 1e-3) {
+		ticks++
+		if at := float64(i+on.rate) / float64(on.rate); at < 14 {
+			t.Errorf("tick at %.1f s, before 15 s of quiet", at)
+		}
+	}
+	if ticks != 2 { // at 15 and 30 s
+		t.Errorf("%d ticks in 38 s of quiet, want 2", ticks)
+	}
+	if p := peakAbs(m); p > 0.1 {
+		t.Errorf("heartbeat too loud: peak %.3f", p)
+	}
+}

@@ -150,6 +150,7 @@ func (e *Engine) renderBlock(n int) {
 		}
 	}
 	e.renderTextures(n, th, rate)
+	e.heartbeat(th)
 
 	// Speech, mono in the centre.
 	sp := e.spk[:n]
@@ -265,6 +266,9 @@ func (e *Engine) drain(n int) {
 	}
 	counts := e.counts
 	e.counts = [10]uint64{}
+	if e.rlen > 0 || counts != [10]uint64{} {
+		e.lastActive = e.rpos
+	}
 	sn := &e.snapshot
 	sn.theme, sn.fg = e.theme, e.fg
 	sn.volume, sn.muted, sn.classMute, sn.solo = e.volume, e.muted, e.classMute, e.solo
@@ -505,4 +509,25 @@ func (e *Engine) renderTextures(n int, th *Theme, rate float64) {
 func timeAfter(d float64, f func()) func() {
 	t := time.AfterFunc(time.Duration(d*float64(time.Second)), f)
 	return func() { t.Stop() }
+}
+
+// heartbeat plays a faint, low, centred tick after Theme.Heartbeat seconds
+// without any traffic, and again every so often while it stays quiet: silence
+// then means "the network is quiet", never "the sound has stopped working".
+func (e *Engine) heartbeat(th *Theme) {
+	if th.Heartbeat <= 0 {
+		return
+	}
+	every := int64(th.Heartbeat * float64(e.rate))
+	if e.rpos-e.lastActive < every || e.rpos-e.lastBeat < every {
+		return
+	}
+	e.lastBeat = e.rpos
+	v := e.alloc(prioNote)
+	if v == nil {
+		return
+	}
+	c := Cue{Gesture: GesturePluck, Class: -1, Freq: degreeFreq(th, -len(th.Scale)), Gain: 0.08,
+		Decay: 0.35, Ratio: 1, Bright: 0.3}
+	v.startTone(&c, float64(e.rate), c.Gain, e.nextRand())
 }

@@ -28,6 +28,9 @@ type Theme struct {
 	TextureGain,
 	ForegroundGain float64
 	ClassGain [10]float64 // per flag class multipliers
+	// Heartbeat is the seconds of silence after which a faint low tick says
+	// "still listening, the network is quiet" (Peep's heartbeat); 0 is off.
+	Heartbeat float64
 	// Foreground cue files, resolved like PACKTERSE names.
 	Flood, Incident, Alert string
 	// Services pins well-known ports to scale degrees (0 = root, 5 = the root
@@ -41,7 +44,7 @@ func Calm() Theme {
 	t := Theme{
 		Name: "calm", Root: 57, Scale: []int{0, 2, 4, 7, 9},
 		Volume: 0.7, NoteGain: 0.32, NoteDecay: 0.45, Brightness: 0.9, PanWidth: 0.85,
-		Threshold: 8, TextureGain: 0.45, ForegroundGain: 0.7,
+		Threshold: 8, TextureGain: 0.45, ForegroundGain: 0.7, Heartbeat: 15,
 		Flood: "flood.wav", Incident: "incident.wav", Alert: "alert.wav",
 		Services: defaultServices(),
 	}
@@ -68,6 +71,7 @@ func Alert() Theme {
 	t.Threshold = 6
 	t.TextureGain = 0.55
 	t.ForegroundGain = 0.9
+	t.Heartbeat = 10
 	t.ClassGain[0], t.ClassGain[5] = 0.55, 0.55
 	t.ClassGain[1], t.ClassGain[6] = 1.2, 1.2 // connection openings stand out: scans
 	return t
@@ -123,6 +127,7 @@ var ErrTheme = errors.New("theme")
 //	brightness = 0.9           0..4
 //	pan.width = 0.85           0..1
 //	texture.threshold = 8      events/s per class, 1..1000
+//	heartbeat = 15             seconds of silence before a faint tick, 0 off, ..3600
 //	class.N.gain = 1           N = flag class 0..9, 0..2
 //	flood, incident, alert = file.wav
 //	service.PORT = DEGREE      pin a port to a scale degree, -15..15
@@ -214,6 +219,8 @@ func (t *Theme) set(k, v string, named *bool) error {
 		t.TextureGain, err = num(0, 1)
 	case "foreground.gain":
 		t.ForegroundGain, err = num(0, 1)
+	case "heartbeat":
+		t.Heartbeat, err = num(0, 3600)
 	case "flood", "incident", "alert":
 		if err := validName(v); err != nil || strings.ContainsAny(v, "# \t\r") {
 			return fmt.Errorf("want a plain file name inside the sounds directory, got %q", v)
@@ -263,7 +270,7 @@ func (t *Theme) Format() string {
 		fmt.Fprintf(&b, " %d", s)
 	}
 	fmt.Fprintf(&b, "\nvolume = %g\nnote.gain = %g\nnote.decay = %g\nbrightness = %g\npan.width = %g\n", t.Volume, t.NoteGain, t.NoteDecay, t.Brightness, t.PanWidth)
-	fmt.Fprintf(&b, "texture.threshold = %g\ntexture.gain = %g\nforeground.gain = %g\n", t.Threshold, t.TextureGain, t.ForegroundGain)
+	fmt.Fprintf(&b, "texture.threshold = %g\ntexture.gain = %g\nforeground.gain = %g\nheartbeat = %g\n", t.Threshold, t.TextureGain, t.ForegroundGain, t.Heartbeat)
 	for i, g := range t.ClassGain {
 		fmt.Fprintf(&b, "class.%d.gain = %g\n", i, g)
 	}
