@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,11 @@ func startBoard(ctx context.Context, s *session) (*boardFeed, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, path, "--stdin")
+	args := []string{"--stdin"}
+	if s.opts.assets != "" {
+		args = append(args, "--assets", s.opts.assets)
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -81,6 +86,9 @@ func startBoard(ctx context.Context, s *session) (*boardFeed, error) {
 	go func() {
 		sc := bufio.NewScanner(errOut)
 		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "XGB:") {
+				continue // the X library's chatter about a missing ~/.Xauthority
+			}
 			s.log.Warn("board: " + sc.Text())
 		}
 	}()
