@@ -63,6 +63,7 @@ func startBoard(ctx context.Context, s *session) (*boardFeed, error) {
 	if s.opts.assets != "" {
 		args = append(args, "--assets", s.opts.assets)
 	}
+	args = append(args, strings.Fields(s.opts.boardFlags)...)
 	cmd := exec.CommandContext(ctx, path, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {

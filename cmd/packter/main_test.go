@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net"
 	"os"
@@ -29,6 +31,11 @@ func TestMain(m *testing.M) {
 	packterBin = filepath.Join(dir, "packter")
 	if out, err := exec.Command("go", "build", "-o", packterBin, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building packter: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	// The monitor finds packter-board beside itself.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "packter-board"), "../packter-board").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building packter-board: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -333,3 +340,59 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("demo WAV is near silent (peak %d)", peak)
 	}
 }
+
+// TestMonitorFeedsBoard: `packter monitor --board` starts packter-board under a
+// real X server (Xvfb), feeds it what arrives, and the board draws it: its
+// screenshot shows the flag colours of the records sent.
+func TestMonitorFeedsBoard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Xvfb")
+	}
+	xvfb, err := exec.LookPath("Xvfb")
+	if err != nil {
+		t.Skip("Xvfb is not installed (scripts/setup.sh test installs it)")
+	}
+	display := fmt.Sprintf(":%d", 60+os.Getpid()%200)
+	x := exec.Command(xvfb, display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
+	sock := "/tmp/.X11-unix/X" + display[1:]
+	waitFor(t, func() bool { _, err := os.Stat(sock); return err == nil }, &bytes.Buffer{})
+	t.Setenv("DISPLAY", display)
+
+	png := filepath.Join(t.TempDir(), "board.png")
+	addr, cmd, stderr, _ := startMonitor(t, "--board", "--board-flags", "--vsync=false --wait-records 20 --frames 20 --screenshot "+png)
+	// SYN records only (class 1, blue): the screenshot must show that blue.
+	if _, e, code := packter(t, "send", "-v", addr, "--pps", "200", "--duration", "3s", "--udp", "0", "--icmp", "0", "--fin", "0", "--ipv6", "0", "--syn", "100"); code != 0 {
+		t.Fatal(e)
+	}
+	waitFor(t, func() bool { fi, err := os.Stat(png); return err == nil && fi.Size() > 0 }, stderr)
+	stop(t, cmd, syscall.SIGTERM)
+	f, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := decodePNG(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blue := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 < 40 && g>>8 < 40 && bl>>8 > 200 {
+				blue++
+			}
+		}
+	}
+	// The legend's own blue dot is a few dozen pixels; balls add hundreds.
+	if blue < 500 {
+		t.Errorf("the board shows %d blue (SYN) pixels; the records did not reach it", blue)
+	}
+}
+
+func decodePNG(r io.Reader) (image.Image, error) { return png.Decode(r) }

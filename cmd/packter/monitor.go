@@ -39,6 +39,7 @@ type monitorOptions struct {
 	requireAuth bool
 	sounds      string
 	assets      string
+	boardFlags  string
 	theme       string
 	capacity    int
 	duration    time.Duration
@@ -61,6 +62,7 @@ func (o *monitorOptions) register(fs *flag.FlagSet) {
 	fs.Var(&o.keys, "key", "agent key `ID=FILE` (repeatable): control messages then need a signature")
 	fs.BoolVar(&o.requireAuth, "require-auth", false, "drop every datagram that is not signed by a known agent")
 	fs.StringVar(&o.sounds, "sounds", "", "`DIR` of sounds that override the built-in ones by name")
+	fs.StringVar(&o.boardFlags, "board-flags", "", "extra `FLAGS` for packter-board, space-separated (e.g. \"--vsync=false --size 1600x900\")")
 	fs.StringVar(&o.assets, "assets", "", "`DIR` of pictures and sky textures the board may show (PACKTERMSG, PACKTERSKYDOMETEXTURE)")
 	fs.StringVar(&o.theme, "theme", "calm", "sound theme: calm, alert, or a theme `FILE`")
 	fs.IntVar(&o.capacity, "timeline", timeline.DefaultCapacity, "events kept for rewind")
