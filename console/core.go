@@ -1062,6 +1062,11 @@ func (c *core) soundText() string {
 	if c.sound == nil {
 		return "Sound off"
 	}
+	// The engine's status already says volume, mute, theme, solo and what it
+	// plays; say "percent" so a screen reader reads it as words.
+	if s := oneLine(c.sound.Status()); s != "" {
+		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "%", " percent")
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Volume %d percent", int(c.sound.Volume()*100+0.5))
 	if c.sound.Muted() {
@@ -1072,9 +1077,6 @@ func (c *core) soundText() string {
 	}
 	if c.solo >= 0 {
 		b.WriteString(", solo " + ClassName(c.solo))
-	}
-	if s := c.sound.Status(); s != "" {
-		b.WriteString(", " + oneLine(s))
 	}
 	return b.String()
 }

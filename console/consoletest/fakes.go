@@ -74,8 +74,21 @@ func (s *Sound) SetTheme(name string) error {
 	return fmt.Errorf("no theme %q", name)
 }
 
-// Status is what a real engine would say about its output.
-func (s *Sound) Status() string { return "fake output" }
+// Status says what the real engine's status says, from the fake's state.
+func (s *Sound) Status() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	if s.muted {
+		b.WriteString("muted, ")
+	}
+	fmt.Fprintf(&b, "volume %d%%, theme %s", int(s.volume*100+0.5), s.theme)
+	if s.solo >= 0 {
+		fmt.Fprintf(&b, ", solo %d", s.solo)
+	}
+	b.WriteString(", fake output")
+	return b.String()
+}
 
 // Utterance is one Say call.
 type Utterance struct {
