@@ -33,6 +33,7 @@ type monitorOptions struct {
 	wav         string
 	voice       string
 	rate        int
+	voiceName   string
 	accessible  bool
 	board       bool
 	keys        multiFlag
@@ -57,6 +58,7 @@ func (o *monitorOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.wav, "wav", "", "also write everything heard, speech included, to this WAV `FILE`")
 	fs.StringVar(&o.voice, "voice", "auto", "speech: auto, speechd, espeak-ng, say, sapi or none")
 	fs.IntVar(&o.rate, "voice-rate", 0, "speaking rate in words per minute (0: the voice's default)")
+	fs.StringVar(&o.voiceName, "voice-name", "", "the speech backend's `NAME` for the voice (e.g. en-us for espeak-ng)")
 	fs.BoolVar(&o.accessible, "accessible", false, "linear screen-reader mode (also ACCESSIBLE=1, TERM=dumb, or output not a terminal)")
 	fs.BoolVar(&o.board, "board", false, "also show the visual board (needs a display and packter-board)")
 	fs.Var(&o.keys, "key", "agent key `ID=FILE` (repeatable): control messages then need a signature")
@@ -154,7 +156,7 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 		}()
 		outputs = append(outputs, eng)
 	}
-	scfg := speech.Config{Backend: o.voice, Rate: o.rate, Logger: log, PreferPCM: o.wav != ""}
+	scfg := speech.Config{Backend: o.voice, Rate: o.rate, Voice: o.voiceName, Logger: log, PreferPCM: o.wav != ""}
 	if s.sound != nil {
 		scfg.PCM = s.sound
 	}
