@@ -317,30 +317,14 @@ func (d *Datagram) parseRecordLine(line []byte, lineNo int) {
 func ParseRecord(line []byte, r *Record) error {
 	*r = Record{}
 	var f [5][]byte
-	rest := line
-	for i := 0; i < 5; i++ {
-		var ok bool
-		f[i], rest, ok = bytes.Cut(rest, comma)
-		if !ok && i < 4 {
-			return ErrFieldCount
-		}
-		if !ok {
-			rest = nil
-		}
+	rest, ok := cutFields(line, f[:])
+	if !ok {
+		return ErrFieldCount
+	}
+	if err := parseEnds(f[:4], r); err != nil {
+		return err
 	}
 	var err error
-	if r.Src, err = parseAddr(f[0]); err != nil {
-		return err
-	}
-	if r.Dst, err = parseAddr(f[1]); err != nil {
-		return err
-	}
-	if r.SPort, err = parsePort(f[2]); err != nil {
-		return err
-	}
-	if r.DPort, err = parsePort(f[3]); err != nil {
-		return err
-	}
 	if r.Flag, r.Model, err = parseFlag(f[4]); err != nil {
 		return err
 	}
@@ -348,22 +332,26 @@ func ParseRecord(line []byte, r *Record) error {
 	return nil
 }
 
-// parseGateway decodes PACKTERWITHGATEWAY's
-// `src,dst,sport,dport,gateway,gatewayport,model,flag`.
-func parseGateway(line []byte, r *Record) error {
-	*r = Record{HasGateway: true}
-	var f [8][]byte
-	rest := line
-	for i := 0; i < 8; i++ {
-		var ok bool
-		f[i], rest, ok = bytes.Cut(rest, comma)
-		if !ok && i < 7 {
-			return ErrFieldCount
-		}
-		if ok && i == 7 {
-			return ErrFieldCount
+// cutFields fills f with the first len(f) comma-separated fields of line and
+// returns what follows them (nil when the line ends with the last one); ok is
+// false when the line has fewer fields.
+func cutFields(line []byte, f [][]byte) (rest []byte, ok bool) {
+	rest = line
+	for i := range f {
+		var more bool
+		f[i], rest, more = bytes.Cut(rest, comma)
+		if !more {
+			if i < len(f)-1 {
+				return nil, false
+			}
+			rest = nil
 		}
 	}
+	return rest, true
+}
+
+// parseEnds reads a record's SRC, DST, SPORT and DPORT from f[0:4].
+func parseEnds(f [][]byte, r *Record) error {
 	var err error
 	if r.Src, err = parseAddr(f[0]); err != nil {
 		return err
@@ -374,9 +362,22 @@ func parseGateway(line []byte, r *Record) error {
 	if r.SPort, err = parsePort(f[2]); err != nil {
 		return err
 	}
-	if r.DPort, err = parsePort(f[3]); err != nil {
+	r.DPort, err = parsePort(f[3])
+	return err
+}
+
+// parseGateway decodes PACKTERWITHGATEWAY's
+// `src,dst,sport,dport,gateway,gatewayport,model,flag`.
+func parseGateway(line []byte, r *Record) error {
+	*r = Record{HasGateway: true}
+	var f [8][]byte
+	if rest, ok := cutFields(line, f[:]); !ok || rest != nil {
+		return ErrFieldCount
+	}
+	if err := parseEnds(f[:4], r); err != nil {
 		return err
 	}
+	var err error
 	if r.Gateway, err = parseAddr(f[4]); err != nil {
 		return err
 	}
@@ -398,16 +399,9 @@ func parseGateway(line []byte, r *Record) error {
 func parseEarth(line []byte, e *EarthRecord) error {
 	*e = EarthRecord{}
 	var f [5][]byte
-	rest := line
-	for i := 0; i < 5; i++ {
-		var ok bool
-		f[i], rest, ok = bytes.Cut(rest, comma)
-		if !ok && i < 4 {
-			return ErrFieldCount
-		}
-		if !ok {
-			rest = nil
-		}
+	rest, ok := cutFields(line, f[:])
+	if !ok {
+		return ErrFieldCount
 	}
 	vals := [4]*float64{&e.Lat1, &e.Lon1, &e.Lat2, &e.Lon2}
 	for i, p := range vals {
