@@ -381,7 +381,7 @@ func (e *Engine) start(c *cmd, delay int) {
 
 func (e *Engine) startClip(v *voice, cl *clip, gain, pan float64, loop bool, frames int) {
 	*v = voice{kind: voiceClip, prio: prioClip, bus: busFore, class: -1, clip: cl, loop: loop,
-		remain: frames, fade: 1, peak: float32(gain)}
+		remain: frames, fade: 1, peak: float32(gain), tail: e.rate / 100}
 	v.setPan(pan)
 	// Equal-power pan at the centre is -3 dB per side; clips are already
 	// stereo, so restore unity at the centre.

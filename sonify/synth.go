@@ -72,6 +72,7 @@ type voice struct {
 	pos   int
 	loop  bool
 	trans int // frames of transient (attack, glide, noise) left
+	tail  int // a clip's last frames fade out over this many
 
 	fade float32 // gain; ramps to 0 when fading out
 	fdec float32
@@ -307,6 +308,9 @@ func (v *voice) renderClip(l, r []float32) {
 			v.pos = 0
 		}
 		g := v.peak * v.fade
+		if v.remain < v.tail { // cut short by TIME: fade, don't click
+			g *= float32(v.remain) / float32(v.tail)
+		}
 		l[i] += c.pcm[2*v.pos] * g * v.gl
 		r[i] += c.pcm[2*v.pos+1] * g * v.gr
 		v.pos++
