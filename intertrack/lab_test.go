@@ -11,9 +11,9 @@ package intertrack
 // and `packter tc` binaries run inside it), and a packet captured at the
 // victim traced back to its source.
 //
-// To extend (e.g. the monitor's WAV): newLab returns the lab; lab.viewer
-// receives the TC's datagrams, or set labOptions.viewer to a real monitor's
-// address and check its output after the trace.
+// To extend: newLab returns the lab; l.rig.view receives its TC's datagrams,
+// or start another TC on l.dpAddr reporting to a real monitor, as
+// labwav_test.go does to hear the spoken result in the monitor's WAV.
 
 import (
 	"bytes"
