@@ -21,6 +21,10 @@ type printer struct {
 	bulk      []byte // pending bulk records (without header)
 	bulkFirst time.Time
 	signed    []byte
+	// live: the input arrives over time (interface, collectors, a paced file),
+	// so each datagram is written out at once; a file read flat out is
+	// buffered for speed.
+	live bool
 }
 
 func newPrinter(cfg Config) *printer {
@@ -31,6 +35,7 @@ func newPrinter(cfg Config) *printer {
 		line:   make([]byte, 0, 512),
 		bulk:   make([]byte, 0, bulkMax),
 		signed: make([]byte, 0, 2048),
+		live:   (cfg.ReadFile == "" && cfg.Input == nil) || cfg.Speed > 0,
 	}
 }
 
@@ -80,8 +85,13 @@ func (p *printer) write(d []byte) error {
 		p.signed = protocol.AppendAgent(p.signed[:0], p.cfg.AgentID, p.cfg.Key, p.cfg.Now(), d)
 		d = p.signed
 	}
-	_, err := p.w.Write(d)
-	return err
+	if _, err := p.w.Write(d); err != nil {
+		return err
+	}
+	if p.live {
+		return p.w.Flush()
+	}
+	return nil
 }
 
 func (p *printer) flush() error {
