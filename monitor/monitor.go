@@ -69,6 +69,7 @@ type Monitor struct {
 
 	mu       sync.Mutex // serialises the event path: journal, outputs and timeline order
 	d        protocol.Datagram
+	scratch  []event.Event // HandleDatagram's events, reused
 	replay   *replayCache
 	outputs  []Output
 	journalE error
@@ -147,17 +148,44 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, l := range m.listeners {
-		wg.Add(1)
+		wg.Add(2)
+		// Two stages per socket, so parsing and emitting use both cores:
+		// decode turns a batch of datagrams into events (which view the batch's
+		// bytes), emit appends them in order under the lock, then gives the
+		// batch back to the listener.
+		work := make(chan *decoded, 4)
+		free := make(chan *decoded, 6)
+		for i := 0; i < cap(free); i++ {
+			free <- &decoded{}
+		}
 		go func(l *protocol.Listener) {
 			defer wg.Done()
-			l.Serve(ctx, func(b *protocol.Batch) {
-				m.mu.Lock()
+			defer close(work)
+			stop := context.AfterFunc(ctx, func() { l.Close() })
+			defer stop()
+			var d protocol.Datagram
+			for b := l.Next(); b != nil; b = l.Next() {
+				p := <-free
+				p.batch, p.events = b, p.events[:0]
 				for i := range b.Packets {
-					p := &b.Packets[i]
-					m.handleLocked(p.Data, p.From, p.Time)
+					pk := &b.Packets[i]
+					p.events = m.decode(&d, pk.Data, pk.From, pk.Time, p.events)
+				}
+				work <- p
+			}
+		}(l)
+		go func(l *protocol.Listener) {
+			defer wg.Done()
+			for p := range work {
+				m.mu.Lock()
+				for i := range p.events {
+					m.emitLocked(&p.events[i])
 				}
 				m.mu.Unlock()
-			})
+				l.Release(p.batch)
+				p.batch = nil
+				free <- p
+			}
 		}(l)
 	}
 	wg.Wait()
@@ -195,10 +223,19 @@ func (m *Monitor) Stats() Stats {
 	return s
 }
 
+// decoded is one batch of datagrams turned into events, waiting to be emitted.
+type decoded struct {
+	batch  *protocol.Batch
+	events []event.Event
+}
+
 // HandleDatagram processes one datagram as if received from `from` at t.
 func (m *Monitor) HandleDatagram(b []byte, from netip.AddrPort, t time.Time) {
 	m.mu.Lock()
-	m.handleLocked(b, from, t)
+	m.scratch = m.decode(&m.d, b, from, t, m.scratch[:0])
+	for i := range m.scratch {
+		m.emitLocked(&m.scratch[i])
+	}
 	m.mu.Unlock()
 }
 
@@ -210,13 +247,14 @@ func (m *Monitor) Inject(ev *event.Event) {
 	m.mu.Unlock()
 }
 
-func (m *Monitor) handleLocked(b []byte, from netip.AddrPort, t time.Time) {
+// decode parses one datagram, applies the authentication policy and appends
+// its events to out. Packet events' strings view b: they are valid while b is.
+func (m *Monitor) decode(d *protocol.Datagram, b []byte, from netip.AddrPort, t time.Time, out []event.Event) []event.Event {
 	m.stats.datagrams.Add(1)
-	d := &m.d
 	if err := protocol.Parse(b, d); err != nil {
 		m.stats.malformed.Add(1)
 		m.warn.Warn("malformed datagram dropped", "from", from.String(), "err", err)
-		return
+		return out
 	}
 	if d.Bad > 0 {
 		m.stats.badLines.Add(uint64(d.Bad))
@@ -224,40 +262,35 @@ func (m *Monitor) handleLocked(b []byte, from netip.AddrPort, t time.Time) {
 	}
 	authed, ok := m.authorize(d, from, t)
 	if !ok {
-		return
+		return out
 	}
-	base := event.Event{Time: t, Agent: view(d.Agent.ID), Authed: authed}
+	agent := view(d.Agent.ID)
 	switch d.Header {
 	case protocol.HeaderPacket, protocol.HeaderBallistic, protocol.HeaderGateway:
 		for i := range d.Records {
 			r := &d.Records[i]
-			// The strings view the datagram's bytes: outputs copy what they keep
-			// (the Output contract), so the hot path allocates nothing per record.
-			ev := event.Event{Time: t, Kind: event.KindPacket, Agent: base.Agent, Authed: base.Authed,
+			// No copies: outputs copy what they keep (the Output contract), so
+			// the hot path allocates nothing per record.
+			out = append(out, event.Event{Time: t, Kind: event.KindPacket, Agent: agent, Authed: authed,
 				Src: r.Src, Dst: r.Dst, SPort: r.SPort, DPort: r.DPort, Flag: r.Flag,
-				Model: view(r.Model), Desc: view(r.Desc)}
-			m.emitLocked(&ev)
+				Model: view(r.Model), Desc: view(r.Desc)})
 		}
 	case protocol.HeaderEarth:
 		for i := range d.Earth {
 			e := &d.Earth[i]
-			ev := base
-			ev.Kind = event.KindEarth
-			ev.Lat1, ev.Lon1, ev.Lat2, ev.Lon2 = e.Lat1, e.Lon1, e.Lat2, e.Lon2
-			ev.Flag, ev.Model, ev.Desc = e.Flag, string(e.Model), string(e.Desc)
-			m.emitLocked(&ev)
+			out = append(out, event.Event{Time: t, Kind: event.KindEarth, Agent: agent, Authed: authed,
+				Lat1: e.Lat1, Lon1: e.Lon1, Lat2: e.Lat2, Lon2: e.Lon2,
+				Flag: e.Flag, Model: view(e.Model), Desc: view(e.Desc)})
 		}
 	default:
-		ev := base
-		ev.Kind = controlKind[d.Header]
-		ev.Text = string(d.Text)
-		ev.File = string(d.File)
+		ev := event.Event{Time: t, Kind: controlKind[d.Header], Agent: agent, Authed: authed,
+			Text: string(d.Text), File: string(d.File), Millis: d.Millis}
 		if d.Header == protocol.HeaderMessage {
 			ev.File = string(d.Picture)
 		}
-		ev.Millis = d.Millis
-		m.emitLocked(&ev)
+		out = append(out, ev)
 	}
+	return out
 }
 
 var controlKind = map[protocol.Header]event.Kind{
@@ -325,6 +358,7 @@ func view(b []byte) string {
 // so a captured datagram sent again is refused. Bounded: when full, the oldest
 // half of the window is forgotten first.
 type replayCache struct {
+	mu   sync.Mutex // one decoder per socket shares it
 	max  int
 	seen map[[sha256.Size]byte]int64
 }
@@ -339,6 +373,8 @@ func (c *replayCache) check(macHex []byte, ts int64, now time.Time) bool {
 	if _, err := hex.Decode(k[:], macHex); err != nil {
 		return false // Verify already refused such a MAC
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if _, dup := c.seen[k]; dup {
 		return true
 	}

@@ -123,3 +123,12 @@ func BenchmarkLoopbackIngest(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkAppendDesc(b *testing.B) {
+	r := benchRecord(7)
+	buf := make([]byte, 0, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendDesc(buf[:0], &r)
+	}
+}

@@ -42,7 +42,7 @@ type ListenerStats struct {
 // ListenConfig configures a Listener.
 type ListenConfig struct {
 	Addr    string // default 127.0.0.1:11300
-	Batches int    // batches buffered between socket and consumer (default 512)
+	Batches int    // batches of up to 64 datagrams buffered between socket and consumer (default 2048)
 	Logger  *slog.Logger
 }
 
@@ -68,7 +68,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		cfg.Addr = fmt.Sprintf("127.0.0.1:%d", ViewerPort)
 	}
 	if cfg.Batches <= 0 {
-		cfg.Batches = 512
+		cfg.Batches = 2048 // up to 131,072 datagrams waiting for the consumer
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -93,11 +93,9 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		done: make(chan struct{}),
 	}
 	for i := 0; i < cfg.Batches; i++ {
-		b := &Batch{Packets: make([]Packet, 0, batchLen), bufs: make([][]byte, batchLen)}
-		for j := range b.bufs {
-			b.bufs[j] = make([]byte, 0, 2048)
-		}
-		l.free <- b
+		// Buffers are allocated on first use and then kept: memory follows the
+		// queue's high-water mark, not its capacity.
+		l.free <- &Batch{Packets: make([]Packet, 0, batchLen), bufs: make([][]byte, batchLen)}
 	}
 	go l.read()
 	return l, nil
@@ -195,12 +193,22 @@ func (l *Listener) read() {
 func (l *Listener) Serve(ctx context.Context, fn func(*Batch)) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	for b := range l.full {
+	for b := l.Next(); b != nil; b = l.Next() {
 		fn(b)
-		l.free <- b
+		l.Release(b)
 	}
 	return ctx.Err()
 }
+
+// Next waits for the next batch; nil once the listener is closed. The caller
+// owns the batch until it calls Release: a consumer may hand it on to another
+// goroutine.
+func (l *Listener) Next() *Batch {
+	return <-l.full
+}
+
+// Release gives a batch from Next back to the reader.
+func (l *Listener) Release(b *Batch) { l.free <- b }
 
 // Close closes the socket; Serve returns once the reader has stopped.
 func (l *Listener) Close() error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"strings"
@@ -354,5 +355,19 @@ func TestSenderListener(t *testing.T) {
 	}
 	if st := l.Stats(); st.Dropped != 0 {
 		t.Errorf("dropped %d", st.Dropped)
+	}
+}
+
+func TestAppendTextMatchesNetip(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "1.2.3.4", "10.0.100.9", "255.255.255.255", "192.168.1.10", "2001:db8::1", "::ffff:1.2.3.4"} {
+		ip := netip.MustParseAddr(s)
+		if got := string(AddrFrom(ip).AppendText(nil)); got != ip.String() {
+			t.Errorf("%s: %q", s, got)
+		}
+	}
+	for _, v := range []uint32{0, 9, 10, 99, 100, 65535, 65536, 4294967295} {
+		if got := string(PortFrom(v).AppendText(nil)); got != fmt.Sprint(v) {
+			t.Errorf("port %d: %q", v, got)
+		}
 	}
 }

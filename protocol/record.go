@@ -63,6 +63,9 @@ func (a Addr) Normalized() float64 {
 
 // AppendText appends the address as it goes on the wire.
 func (a Addr) AppendText(b []byte) []byte {
+	if a.IP.Is4() {
+		return appendIPv4(b, a.IP.As4())
+	}
 	if a.IP.IsValid() {
 		return a.IP.AppendTo(b)
 	}
@@ -102,7 +105,33 @@ func (p Port) AppendText(b []byte) []byte {
 	if p.IsNorm {
 		return strconv.AppendFloat(b, p.Norm, 'f', -1, 64)
 	}
-	return strconv.AppendUint(b, uint64(p.Value), 10)
+	return appendUint(b, p.Value)
+}
+
+// appendIPv4 is netip's dotted quad, without its generality: the hot path of
+// every description and record the agent writes.
+func appendIPv4(b []byte, ip [4]byte) []byte {
+	for i, o := range ip {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = appendUint(b, uint32(o))
+	}
+	return b
+}
+
+func appendUint(b []byte, v uint32) []byte {
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
+	var buf [10]byte
+	i := len(buf)
+	for v > 0 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, buf[i:]...)
 }
 
 // Record is one flying object: `SRC,DST,SPORT,DPORT,FLAG,DESCRIPTION`, or the
