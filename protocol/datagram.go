@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -198,7 +199,7 @@ func Parse(b []byte, d *Datagram) error {
 		for len(rest) > 0 {
 			line, rest = cutLine(rest)
 			lineNo++
-			if len(bytes.TrimSpace(line)) == 0 {
+			if len(line) == 0 || (line[0] <= ' ' && len(bytes.TrimSpace(line)) == 0) {
 				continue
 			}
 			d.parseRecordLine(line, lineNo)
@@ -298,7 +299,8 @@ func (d *Datagram) parseRecordLine(line []byte, lineNo int) {
 		d.Earth = append(d.Earth, e)
 		return
 	}
-	d.Records = append(d.Records, Record{})
+	// Grow without zeroing: ParseRecord and parseGateway clear the record.
+	d.Records = slices.Grow(d.Records, 1)[:len(d.Records)+1]
 	r := &d.Records[len(d.Records)-1]
 	var err error
 	if d.Header == HeaderGateway {
