@@ -457,11 +457,14 @@ func parseAddr(b []byte) (Addr, error) {
 }
 
 func parseIPv4(b []byte) (netip.Addr, bool) {
+	if len(b) < 7 || len(b) > 15 {
+		return netip.Addr{}, false
+	}
 	var out [4]byte
 	part, n, digits := 0, 0, 0
-	for i := 0; i <= len(b); i++ {
-		if i == len(b) || b[i] == '.' {
-			if digits == 0 || part > 3 {
+	for _, c := range b {
+		if c == '.' {
+			if digits == 0 || part == 3 {
 				return netip.Addr{}, false
 			}
 			out[part] = byte(n)
@@ -469,22 +472,22 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 			n, digits = 0, 0
 			continue
 		}
-		c := b[i]
-		if c < '0' || c > '9' {
+		d := int(c) - '0'
+		// Not a digit, a leading zero (ambiguous octal, refused as netip does),
+		// or over 255.
+		if d < 0 || d > 9 || (digits > 0 && n == 0) {
 			return netip.Addr{}, false
 		}
-		if digits > 0 && n == 0 { // leading zero: ambiguous octal, refuse as netip does
-			return netip.Addr{}, false
-		}
-		n = n*10 + int(c-'0')
+		n = n*10 + d
 		digits++
 		if n > 255 {
 			return netip.Addr{}, false
 		}
 	}
-	if part != 4 {
+	if digits == 0 || part != 3 {
 		return netip.Addr{}, false
 	}
+	out[3] = byte(n)
 	return netip.AddrFrom4(out), true
 }
 

@@ -111,14 +111,22 @@ func (p Port) AppendText(b []byte) []byte {
 // appendIPv4 is netip's dotted quad, without its generality: the hot path of
 // every description and record the agent writes.
 func appendIPv4(b []byte, ip [4]byte) []byte {
-	for i, o := range ip {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = appendUint(b, uint32(o))
-	}
-	return b
+	b = append(b, octets[ip[0]]...)
+	b = append(b, '.')
+	b = append(b, octets[ip[1]]...)
+	b = append(b, '.')
+	b = append(b, octets[ip[2]]...)
+	b = append(b, '.')
+	return append(b, octets[ip[3]]...)
 }
+
+// octets holds the decimal text of 0..255 (read-only).
+var octets = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
 
 func appendUint(b []byte, v uint32) []byte {
 	if v < 10 {
