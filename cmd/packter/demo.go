@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -79,7 +80,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				TraceServer: pair.TCAddr,
 				Speed:       pace,
 				Detect:      "adaptive",
-				Logger:      s.log,
+				// The agent's alerts reach the monitor as datagrams; its own log
+				// would say them a second time.
+				Logger: slog.New(s.logs.WithLevel(slog.LevelError)),
 			})
 			if err != nil && !errors.Is(err, context.Canceled) {
 				s.log.Error("demo agent stopped", "err", err)

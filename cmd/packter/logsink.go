@@ -88,6 +88,13 @@ func (l *logSink) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (l *logSink) WithGroup(string) slog.Handler { return l }
 
+// WithLevel is the same sink, passing only records at level or above.
+func (l *logSink) WithLevel(level slog.Level) slog.Handler {
+	c := *l
+	c.level = level
+	return &c
+}
+
 // replay prints the lines kept while the screen was up.
 func (l *logSink) replay() {
 	s := l.shared
