@@ -69,7 +69,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	ebiten.SetWindowTitle("Packter board")
 	ebiten.SetWindowSize(o.width, o.height)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
-	ebiten.SetScreenClearedEveryFrame(true)
+	// Draw fills the whole screen first: a clear as well would be a second
+	// full-screen pass, and a software renderer is bound by fill.
+	ebiten.SetScreenClearedEveryFrame(false)
 	if !o.vsync || o.measure > 0 || o.screenshot != "" {
 		// Measuring counts what the renderer can do; and Xvfb, where tests
 		// and screenshots run, has no vertical blank to wait for: with vsync
