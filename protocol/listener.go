@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -54,7 +55,7 @@ const batchLen = 64
 type Listener struct {
 	conn   *net.UDPConn
 	log    *slog.Logger
-	free   chan *Batch
+	free   freeList
 	full   chan *Batch
 	stats  struct{ datagrams, dropped, batches, kernel atomic.Uint64 }
 	reader error
@@ -88,14 +89,14 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	l := &Listener{
 		conn: conn,
 		log:  cfg.Logger,
-		free: make(chan *Batch, cfg.Batches),
 		full: make(chan *Batch, cfg.Batches),
 		done: make(chan struct{}),
 	}
 	for i := 0; i < cfg.Batches; i++ {
-		// Buffers are allocated on first use and then kept: memory follows the
-		// queue's high-water mark, not its capacity.
-		l.free <- &Batch{Packets: make([]Packet, 0, batchLen), bufs: make([][]byte, batchLen)}
+		// Buffers are allocated on first use and then kept. The free list is a
+		// stack, so the same few batches serve while the consumer keeps up:
+		// memory follows the queue's high-water mark, not its capacity.
+		l.free.push(&Batch{Packets: make([]Packet, 0, batchLen), bufs: make([][]byte, batchLen)})
 	}
 	go l.read()
 	return l, nil
@@ -164,10 +165,8 @@ func (l *Listener) read() {
 		}
 		now := time.Now()
 		l.stats.datagrams.Add(uint64(n))
-		var b *Batch
-		select {
-		case b = <-l.free:
-		default:
+		b := l.free.pop()
+		if b == nil {
 			l.stats.dropped.Add(uint64(n))
 			continue
 		}
@@ -208,7 +207,30 @@ func (l *Listener) Next() *Batch {
 }
 
 // Release gives a batch from Next back to the reader.
-func (l *Listener) Release(b *Batch) { l.free <- b }
+func (l *Listener) Release(b *Batch) { l.free.push(b) }
+
+// freeList is a stack of batches; pop never waits.
+type freeList struct {
+	mu sync.Mutex
+	bs []*Batch
+}
+
+func (f *freeList) push(b *Batch) {
+	f.mu.Lock()
+	f.bs = append(f.bs, b)
+	f.mu.Unlock()
+}
+
+func (f *freeList) pop() *Batch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.bs) == 0 {
+		return nil
+	}
+	b := f.bs[len(f.bs)-1]
+	f.bs = f.bs[:len(f.bs)-1]
+	return b
+}
 
 // Close closes the socket; Serve returns once the reader has stopped.
 func (l *Listener) Close() error {
