@@ -48,7 +48,7 @@ var demoHomeNets = []netip.Prefix{
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	var o monitorOptions
+	o := monitorOptions{command: "demo"}
 	o.register(fs)
 	stay := fs.Bool("stay", false, "keep running after the sample ends (until q or interrupted)")
 	if err := parseFlags(fs, args, stdout); err != nil {

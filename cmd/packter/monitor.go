@@ -47,6 +47,7 @@ type monitorOptions struct {
 	tcPort      int
 	verbose     bool
 	cpuProfile  string
+	command     string // "monitor" or "demo", for the closing line
 }
 
 func (o *monitorOptions) register(fs *flag.FlagSet) {
@@ -241,8 +242,11 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 	merr := <-errc
 	logs.replay()
 	st := mon.Stats()
-	fmt.Fprintf(stderr, "packter monitor: %d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped (%d by the kernel)\n",
-		st.Datagrams, st.Events, st.Malformed, st.BadLines, st.Unauthorized, st.Replayed, st.Dropped+st.KernelDropped, st.KernelDropped)
+	if o.command == "" {
+		o.command = "monitor"
+	}
+	fmt.Fprintf(stderr, "packter %s: %d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped (%d by the kernel)\n",
+		o.command, st.Datagrams, st.Events, st.Malformed, st.BadLines, st.Unauthorized, st.Replayed, st.Dropped+st.KernelDropped, st.KernelDropped)
 	if cerr != nil && !errors.Is(cerr, context.Canceled) && !errors.Is(cerr, context.DeadlineExceeded) {
 		return cerr
 	}
