@@ -36,6 +36,7 @@ type Config struct {
 	PrintOnly   bool          // -n: write the wire text to Stdout instead of sending
 	FlagBase    int           // -f
 	Bulk        time.Duration // -B
+	BulkMax     int           // --bulk-max: bulk datagram size limit in bytes (protocol.DefaultBulkMax, MTU-sized)
 	AgentID     string        // -A
 	Key         []byte        // -K
 	SE          bool          // -s: also send PACKTERSE se<flag>.wav
@@ -111,6 +112,9 @@ type agent struct {
 func (c *Config) defaults() {
 	if c.Port == 0 {
 		c.Port = protocol.ViewerPort
+	}
+	if c.BulkMax <= 0 {
+		c.BulkMax = protocol.DefaultBulkMax
 	}
 	if c.Sample < 1 {
 		c.Sample = 1
@@ -202,7 +206,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		out = newPrinter(cfg)
 	} else {
 		s, err := protocol.NewSender(protocol.SenderConfig{
-			Viewers: cfg.Viewers, Port: cfg.Port, Bulk: cfg.Bulk,
+			Viewers: cfg.Viewers, Port: cfg.Port, Bulk: cfg.Bulk, BulkMax: cfg.BulkMax,
 			AgentID: cfg.AgentID, Key: cfg.Key, Logger: cfg.Logger,
 		})
 		if err != nil {
@@ -318,6 +322,9 @@ func (c *Config) collectors() bool {
 }
 
 func (c *Config) validate() error {
+	if c.BulkMax > protocol.MaxDatagram {
+		return fmt.Errorf("--bulk-max %d is over the UDP limit of %d bytes", c.BulkMax, protocol.MaxDatagram)
+	}
 	if c.ReadFile != "" && c.Iface != "" {
 		return errors.New("give either -r FILE or -i IFACE, not both")
 	}

@@ -7,9 +7,6 @@ import (
 	"github.com/packter/packter/protocol"
 )
 
-// bulkMax bounds a bulk datagram's size, as PACKTER 3.0 keeps it within an MTU.
-const bulkMax = protocol.DefaultBulkMax
-
 // printer is -n: the wire text on stdout, exactly as PACKTER's agent prints it
 // without its TIME lines. With -B, records within the bulk window (in capture
 // time) share one datagram; with -A the PACKTERAGENT line comes first.
@@ -33,7 +30,7 @@ func newPrinter(cfg Config) *printer {
 		cfg:    cfg,
 		buf:    make([]byte, 0, 2048),
 		line:   make([]byte, 0, 512),
-		bulk:   make([]byte, 0, bulkMax),
+		bulk:   make([]byte, 0, cfg.BulkMax),
 		signed: make([]byte, 0, 2048),
 		live:   (cfg.ReadFile == "" && cfg.Input == nil) || cfg.Speed > 0,
 	}
@@ -50,7 +47,7 @@ func (p *printer) record(ts time.Time, rec *protocol.Record) error {
 	line := protocol.AppendRecord(p.line[:0], rec)
 	line = append(line, '\n')
 	p.line = line
-	if len(p.bulk) > 0 && (len(p.bulk)+len(line)+len("PACKTER\n") > bulkMax || ts.Sub(p.bulkFirst) >= p.cfg.Bulk) {
+	if len(p.bulk) > 0 && (len(p.bulk)+len(line)+len("PACKTER\n") > p.cfg.BulkMax || ts.Sub(p.bulkFirst) >= p.cfg.Bulk) {
 		if err := p.flushBulk(); err != nil {
 			return err
 		}

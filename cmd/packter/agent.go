@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/agent"
+	"github.com/packter/packter/protocol"
 )
 
 // runAgent is `packter agent`: PACKTER's pt_agent, flag for flag.
@@ -29,6 +30,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.PrintOnly, "n", false, "print the wire text on stdout instead of sending")
 	fs.IntVar(&cfg.FlagBase, "f", 0, "flag `BASE` added to every flag")
 	bulk := fs.Int("B", 0, "bulk window in `MS`: pack records into one datagram (0: one record per datagram)")
+	fs.IntVar(&cfg.BulkMax, "bulk-max", protocol.DefaultBulkMax, "largest bulk datagram in `BYTES` (MTU-sized by default; up to 65507, e.g. on loopback)")
 	fs.StringVar(&cfg.AgentID, "A", "", "agent `ID`: adds a PACKTERAGENT line")
 	keyFile := fs.String("K", "", "HMAC key `FILE` (first line): sign datagrams, needs -A")
 	fs.BoolVar(&cfg.SE, "s", false, "also send PACKTERSE se<flag>.wav for every record")
@@ -50,6 +52,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Bulk = time.Duration(*bulk) * time.Millisecond
 	if *bulk < 0 {
 		return usagef("-B must be 0 or more milliseconds")
+	}
+	if cfg.BulkMax < 64 || cfg.BulkMax > protocol.MaxDatagram {
+		return usagef("--bulk-max must be 64 to %d bytes", protocol.MaxDatagram)
 	}
 	if *as > 1<<32-1 {
 		return usagef("--as %d is not a 32-bit AS number", *as)
