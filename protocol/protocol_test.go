@@ -371,3 +371,38 @@ func TestAppendTextMatchesNetip(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderListenerIPv6: the same path over IPv6 loopback, to two viewers at
+// once.
+func TestSenderListenerIPv6(t *testing.T) {
+	var ls []*Listener
+	got := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := 0; i < 2; i++ {
+		l, err := Listen(ListenConfig{Addr: "[::1]:0"})
+		if err != nil {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		ls = append(ls, l)
+		go l.Serve(ctx, func(b *Batch) {
+			for _, p := range b.Packets {
+				if !p.From.Addr().Is6() {
+					t.Errorf("sender address %v is not IPv6", p.From)
+				}
+				got <- string(p.Data)
+			}
+		})
+	}
+	s, err := NewSender(SenderConfig{Viewers: []string{ls[0].Addr().String(), ls[1].Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Datagram(AppendVoice(nil, "over IPv6"))
+	s.Close()
+	for i := 0; i < 2; i++ {
+		if msg := <-got; msg != "PACKTERVOICE\nover IPv6\n" {
+			t.Errorf("viewer got %q", msg)
+		}
+	}
+}
