@@ -169,8 +169,13 @@ func (c *core) note(k noteKind, text string) {
 
 // announce shows and says one of the console's own announcements.
 func (c *core) announce(text string, p speech.Priority) {
+	c.announceBell(text, p, p >= speech.Alert)
+}
+
+// announceBell is announce with the bell chosen apart from the priority.
+func (c *core) announceBell(text string, p speech.Priority, bell bool) {
 	c.last = text
-	c.notes = append(c.notes, note{kind: noteAnnounce, text: text, bell: p >= speech.Alert})
+	c.notes = append(c.notes, note{kind: noteAnnounce, text: text, bell: bell})
 	if c.speech != nil {
 		c.speech.Say(text, p)
 	}
@@ -326,7 +331,10 @@ func (c *core) checkFloods() {
 	if !c.lastFlood.IsZero() && now.Sub(c.lastFlood) < floodQuiet {
 		return
 	}
-	c.announce(fmt.Sprintf("Flood: %s flood records", strconv.FormatUint(n-c.floods, 10)), speech.Alert)
+	// The bell rings, but the words go at Progress: an agent's flood alert is
+	// already spoken by the monitor, and progress is dropped while it speaks,
+	// so one flood is not heard twice.
+	c.announceBell(fmt.Sprintf("Flood: %s flood records", strconv.FormatUint(n-c.floods, 10)), speech.Progress, true)
 	c.floods = n
 	c.lastFlood = now
 }

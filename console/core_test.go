@@ -437,6 +437,17 @@ func TestFloodAnnouncedOnce(t *testing.T) {
 	if got := lastOf(notes, noteAnnounce); got != "Flood: 3 flood records" {
 		t.Fatalf("flood: %+v", notes)
 	}
+	said := r.speech.Said()
+	if last := said[len(said)-1]; last.Text != "Flood: 3 flood records" || last.Priority != speech.Progress {
+		t.Errorf("flood said as %+v; want Progress, below the monitor's spoken alert", last)
+	}
+	bell := false
+	for _, n := range notes {
+		bell = bell || n.bell
+	}
+	if !bell {
+		t.Error("flood note rang no bell")
+	}
 	r.tl.Append(&flood)
 	r.c.refresh()
 	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "" {
