@@ -352,14 +352,25 @@ func TestMonitorFeedsBoard(t *testing.T) {
 	if err != nil {
 		t.Skip("Xvfb is not installed (scripts/setup.sh test installs it)")
 	}
-	display := fmt.Sprintf(":%d", 60+os.Getpid()%200)
-	x := exec.Command(xvfb, display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	// -displayfd: Xvfb picks a free display and says which once it accepts
+	// connections, so parallel tests never share or race for one.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
 	if err := x.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
 	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
-	sock := "/tmp/.X11-unix/X" + display[1:]
-	waitFor(t, func() bool { _, err := os.Stat(sock); return err == nil }, &bytes.Buffer{})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		t.Fatalf("Xvfb did not start: %v", err)
+	}
+	display := ":" + strings.TrimSpace(line)
 	t.Setenv("DISPLAY", display)
 
 	png := filepath.Join(t.TempDir(), "board.png")
