@@ -120,16 +120,7 @@ func eveProto(raw json.RawMessage) uint8 {
 
 // Description is `Incident:SIGNATURE sid:N gen:N rev:N`, as for Snort alerts.
 func (a *EVEAlert) Description() string {
-	b := make([]byte, 0, 64+len(a.Signature))
-	b = append(b, "Incident:"...)
-	b = appendClean(b, a.Signature)
-	b = append(b, " sid:"...)
-	b = strconv.AppendUint(b, uint64(a.SID), 10)
-	b = append(b, " gen:"...)
-	b = strconv.AppendUint(b, uint64(a.GID), 10)
-	b = append(b, " rev:"...)
-	b = strconv.AppendUint(b, uint64(a.Rev), 10)
-	return string(b)
+	return string(appendIncident(make([]byte, 0, 64+len(a.Signature)), a.Signature, a.SID, a.GID, a.Rev))
 }
 
 // Flow is the alert as a flow record for the sink.

@@ -106,15 +106,20 @@ func DecodeAlertpkt(b []byte, bo binary.ByteOrder, a *Alertpkt) error {
 // description of a Snort alert. Commas and line ends in MSG become spaces: they
 // would end the record's field or line.
 func (a *Alertpkt) AppendDescription(dst []byte) []byte {
+	return appendIncident(dst, a.Msg, a.SID, a.Generator, a.Rev)
+}
+
+// appendIncident appends `Incident:MSG sid:N gen:N rev:N`, the description
+// Snort and Suricata alerts share.
+func appendIncident[T string | []byte](dst []byte, msg T, sid, gen, rev uint32) []byte {
 	dst = append(dst, "Incident:"...)
-	dst = appendClean(dst, a.Msg)
+	dst = appendClean(dst, msg)
 	dst = append(dst, " sid:"...)
-	dst = strconv.AppendUint(dst, uint64(a.SID), 10)
+	dst = strconv.AppendUint(dst, uint64(sid), 10)
 	dst = append(dst, " gen:"...)
-	dst = strconv.AppendUint(dst, uint64(a.Generator), 10)
+	dst = strconv.AppendUint(dst, uint64(gen), 10)
 	dst = append(dst, " rev:"...)
-	dst = strconv.AppendUint(dst, uint64(a.Rev), 10)
-	return dst
+	return strconv.AppendUint(dst, uint64(rev), 10)
 }
 
 // appendClean appends text fit for one PACKTER description: no line ends, no
