@@ -106,22 +106,6 @@ func TestSayCount(t *testing.T) {
 	}
 }
 
-func TestSpeakable(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"SYN flood toward 10.1.2.3", "SYN flood toward ten dot one dot two dot three"},
-		{"12000 packets per second", "12 thousand packets per second"},
-		{"1,500,000 bytes from (10.0.0.1),", "1.5 million bytes from (ten dot zero dot zero dot one),"},
-		{"scan of 10.0.0.1:22 now", "scan of ten dot zero dot zero dot one port 22 now"},
-		{"from [2001:db8::1]:443.", "from two zero zero one colon d b eight double colon one port 443."},
-		{"at 12:30 on port 8080, 1,23 items", "at 12:30 on port 8080, 1,23 items"},
-		{"version 1.2.3 and year 2026", "version 1.2.3 and year 2026"},
-	} {
-		if got := Speakable(tc.in); got != tc.want {
-			t.Errorf("Speakable(%q)\n got %q\nwant %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // FuzzText feeds network-supplied text (PACKTERVOICE, PACKTERMSG HTML) through
 // the hygiene functions: they never panic, and what comes out is valid UTF-8
 // without control characters, within the length limit, and stable under a
