@@ -6,12 +6,13 @@
 package main
 
 import (
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/packter/packter/wav"
 )
 
 const rate = 48000
@@ -207,25 +208,6 @@ func normalize(pcm []float64, peak float64) []float64 {
 	return pcm
 }
 
-// EncodeWAV writes 16-bit mono PCM at 48 kHz in a canonical RIFF/WAVE file.
-func EncodeWAV(pcm []float64) []byte {
-	data := len(pcm) * 2
-	b := make([]byte, 0, 44+data)
-	le := binary.LittleEndian
-	b = append(b, "RIFF"...)
-	b = le.AppendUint32(b, uint32(36+data))
-	b = append(b, "WAVEfmt "...)
-	b = le.AppendUint32(b, 16)
-	b = le.AppendUint16(b, 1) // PCM
-	b = le.AppendUint16(b, 1) // mono
-	b = le.AppendUint32(b, rate)
-	b = le.AppendUint32(b, rate*2)
-	b = le.AppendUint16(b, 2)
-	b = le.AppendUint16(b, 16)
-	b = append(b, "data"...)
-	b = le.AppendUint32(b, uint32(data))
-	for _, v := range pcm {
-		b = le.AppendUint16(b, uint16(int16(math.Round(math.Max(-1, math.Min(1, v))*32767))))
-	}
-	return b
-}
+// EncodeWAV writes 16-bit mono PCM at 48 kHz in a canonical RIFF/WAVE file,
+// through package wav (the one WAV writer).
+func EncodeWAV(pcm []float64) []byte { return wav.Encode(pcm, rate, 1) }
