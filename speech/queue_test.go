@@ -99,7 +99,7 @@ func TestQueuePriorityOrder(t *testing.T) {
 		t.Fatalf("started %+v", u)
 	}
 	q.Say("chatter", Message)
-	q.Say("trace result", Important)
+	q.SayKind(KindResult, "trace result") // Important, but not a key press: waits its turn
 	q.Say("50 percent", Progress) // busy: dropped
 	if !q.Busy() {
 		t.Fatal("not busy while speaking with two queued")
@@ -144,16 +144,21 @@ func TestQueueAlertInterrupts(t *testing.T) {
 		t.Fatalf("second alert %q", u.Text)
 	}
 	f.release <- struct{}{}
+	// The interrupted message is said again once the alerts are over.
+	if u := recv(t, f.started, "resumed"); u.Text != "a long PACKTERVOICE message" {
+		t.Fatalf("after the alerts started %q, want the interrupted message", u.Text)
+	}
+	f.release <- struct{}{}
 	// Important is interrupted by Alert too.
-	q.Say("trace result", Important)
+	q.SayKind(KindResult, "trace result")
 	recv(t, f.started, "important")
 	q.Say("ICMP flood toward 10.0.0.7", Alert)
 	if u := recv(t, f.stopped, "interrupted important"); u.Text != "trace result" {
 		t.Fatalf("interrupted %q", u.Text)
 	}
 	recv(t, f.started, "third alert")
-	if s := q.Stats(); s.Interrupted != 2 {
-		t.Errorf("Interrupted = %d, want 2", s.Interrupted)
+	if s := q.Stats(); s.Interrupted != 2 || s.Resumed != 2 {
+		t.Errorf("Interrupted = %d, Resumed = %d, want 2 and 2", s.Interrupted, s.Resumed)
 	}
 	if q.Last() != "ICMP flood toward ten dot zero dot zero dot seven" {
 		t.Errorf("Last = %q", q.Last())
@@ -250,6 +255,8 @@ func TestQueueRateLimit(t *testing.T) {
 	recv(t, f.started, "alert one")
 	q.Say("alert two", Alert) // urgent bucket empty
 	f.release <- struct{}{}
+	recv(t, f.started, "one, resumed")
+	f.release <- struct{}{}
 	waitIdle(q)
 	if s := q.Stats(); s.RateLimited != 2 || s.Dropped != 1 {
 		t.Fatalf("RateLimited = %d, Dropped = %d, want 2 and 1 (%+v)", s.RateLimited, s.Dropped, s)
@@ -295,7 +302,7 @@ func TestQueueOverflowKeepsImportant(t *testing.T) {
 	q.Say("b", Message)
 	q.Say("c", Message)
 	q.Say("d", Message)       // full of equals: dropped
-	q.Say("trace", Important) // evicts "c"
+	q.SayKind(KindResult, "trace") // evicts "c"
 	q.Say("e", Message)       // full, lowest is Message: dropped
 	f.release <- struct{}{}
 	var got []string
@@ -328,7 +335,8 @@ func TestQueueCleansAndLimits(t *testing.T) {
 	q, f, _ := newTestQueue(t, Config{MaxChars: 40})
 	q.Say("/T:1 /W:\x1b[2J"+strings.Repeat("overflowing ", 10_000), Message)
 	u := recv(t, f.started, "long text")
-	if n := utf8.RuneCountInString(u.Text); n > 40 || !strings.HasPrefix(u.Text, "[2Joverflowing") {
+	// The escape sequence loses its ESC, and "[" is defused.
+	if n := utf8.RuneCountInString(u.Text); n > 40 || !strings.HasPrefix(u.Text, "(2Joverflowing") {
 		t.Fatalf("said %d runes: %q", n, u.Text)
 	}
 	f.release <- struct{}{}

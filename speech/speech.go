@@ -59,7 +59,9 @@ type Config struct {
 	PreferPCM bool
 	Logger    *slog.Logger
 
-	MaxChars    int           // length limit per announcement (DefaultMaxChars)
+	// MaxChars limits each announcement from the network (DefaultMaxChars);
+	// Packter's own longer answers are split into parts of at most MaxChars.
+	MaxChars    int
 	MaxQueue    int           // announcements waiting (16); beyond it the lowest priority is dropped
 	RepeatEvery time.Duration // a repeated alert is spoken again, in its short form, at most this often (30 s)
 	ForgetAfter time.Duration // a repeat key unseen this long is forgotten; the next one is spoken in full (2 min)
@@ -86,13 +88,21 @@ type Stats struct {
 	RateLimited uint64
 	Dropped     uint64 // progress while busy, queue overflow, Stop
 	Failed      uint64 // backend errors
+	Replaced    uint64 // superseded by a newer utterance of the same kind, or cut short by a key press
+	Resumed     uint64 // interrupted, then spoken again from the part where it was cut
 }
 
 // utterance is one thing for a backend to say.
 type utterance struct {
 	Text     string
 	Priority Priority
+	// Attenuate is 1 minus the speech volume (Queue.SetVolume), so that the
+	// zero utterance speaks at the backend's normal loudness.
+	Attenuate float64
 }
+
+// gain is the speech volume, 0..1.
+func (u utterance) gain() float64 { return 1 - min(1, max(0, u.Attenuate)) }
 
 // backend says one utterance at a time. Speak returns once the text has been
 // said, or as soon as ctx is cancelled (having stopped the voice).
@@ -132,8 +142,108 @@ func newBucket(perMinute int) bucket {
 	return bucket{burst: max(1, float64(perMinute)/4), per: time.Minute / time.Duration(perMinute)}
 }
 
+// Kind says what an utterance is, which decides how it takes its turn: whether
+// it is deduplicated, replaces an older one, or is cut short by a key press.
+type Kind int
+
+const (
+	// KindMessage is text from the network (PACKTERVOICE): Message priority,
+	// rate limited, identical text said at most every RepeatEvery.
+	KindMessage Kind = iota
+	// KindProgress is Packter's own progress ("Newest packet"): dropped when
+	// anything else is queued or speaking, cut short by any key press.
+	KindProgress
+	// KindAnswer answers a key press: always spoken, never deduplicated or rate
+	// limited. Like every user kind below it cuts short Progress, Selection
+	// and Help, and interrupts network Messages (which are said again after).
+	KindAnswer
+	// KindSelection reads the selected packet; a newer selection replaces an
+	// older one, queued or playing.
+	KindSelection
+	// KindVolume is "Volume N percent"; a newer one replaces an older one.
+	KindVolume
+	// KindStatus is the status (the i key); a newer one replaces an older one.
+	KindStatus
+	// KindHelp is spoken help (use SayParts); newer help replaces older help,
+	// and any key press cuts it short.
+	KindHelp
+	// KindResult is a traceback outcome: it comes from the network but answers
+	// the user's T, so it is never deduplicated (rate limited as urgent).
+	KindResult
+	// KindAlert is a flood or IDS alert: it interrupts everything else and is
+	// deduplicated only against the identical alert (see Config.StillText).
+	KindAlert
+)
+
+var kindNames = [...]string{"message", "progress", "answer", "selection", "volume", "status", "help", "result", "alert"}
+
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Priority is the priority a kind is spoken at.
+func (k Kind) Priority() Priority {
+	switch k {
+	case KindProgress:
+		return Progress
+	case KindMessage:
+		return Message
+	case KindAlert:
+		return Alert
+	}
+	return Important
+}
+
+// user reports whether k answers a key press.
+func (k Kind) user() bool { return k >= KindAnswer && k <= KindHelp }
+
+// replaceable kinds are superseded by a newer utterance of the same kind.
+func (k Kind) replaceable() bool { return k >= KindSelection && k <= KindHelp }
+
+// keyCuts are the kinds a key press cuts short: nobody is waiting for them.
+func (k Kind) keyCuts() bool { return k == KindProgress || k == KindSelection || k == KindHelp }
+
+// resumable kinds are said again, from the part that was cut, after an
+// interruption by something more urgent.
+func (k Kind) resumable() bool {
+	return k == KindMessage || k == KindAnswer || k == KindVolume || k == KindStatus || k == KindResult || k == KindHelp
+}
+
+// kindOf maps the older priority-only calls onto kinds.
+func kindOf(p Priority) Kind {
+	switch {
+	case p <= Progress:
+		return KindProgress
+	case p == Message:
+		return KindMessage
+	case p == Important:
+		return KindAnswer
+	}
+	return KindAlert
+}
+
+// ClassifyVoice chooses the kind of a PACKTERVOICE text: traceback outcomes
+// ("Launched IP traceback process", "Traceback succeeded: …") are results the
+// user asked for; floods, attacks, incidents, scans and alerts are alerts;
+// anything else is a message.
+func ClassifyVoice(text string) Kind {
+	t := strings.ToLower(text)
+	if strings.Contains(t, "traceback") || strings.Contains(t, "trace back") {
+		return KindResult
+	}
+	for _, w := range []string{"flood", "attack", "incident", "scan", "alert"} {
+		if strings.Contains(t, w) {
+			return KindAlert
+		}
+	}
+	return KindMessage
+}
+
 // Queue is the one voice of the program. Say never blocks; a worker goroutine
-// speaks one announcement at a time, highest priority first.
+// speaks one announcement at a time, by priority, with the rules of its Kind.
 type Queue struct {
 	cfg    Config
 	be     backend
@@ -148,17 +258,30 @@ type Queue struct {
 	closeErr  error
 
 	mu        sync.Mutex
-	pending   []utterance // by priority, highest first; FIFO within a priority
+	pending   []*item // by priority, highest first; FIFO within a priority
 	speaking  bool
-	cur       utterance
+	cur       *item
 	curCancel context.CancelFunc
+	curResume bool // the worker puts cur back in the queue when it stops
 	last      string
 	repeats   map[string]*repeatState
 	chatter   bucket
 	urgent    bucket
 	stats     Stats
-	failWarn  bool // a backend failure has been logged at Warn
+	failWarn  bool    // a backend failure has been logged at Warn
+	volume    float64 // speech volume 0..1, independent of the traffic sound
 }
+
+// item is one queued announcement: one or more parts said in turn.
+type item struct {
+	kind    Kind
+	prio    Priority
+	parts   []string
+	next    int  // the part to say next (the worker's alone while speaking)
+	resumed bool // said again once already after an interruption
+}
+
+func (it *item) text() string { return strings.Join(it.parts, " ") }
 
 func (c *Config) defaults() {
 	if c.Logger == nil {
@@ -211,6 +334,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		repeats: make(map[string]*repeatState),
 		chatter: newBucket(cfg.ChatterPerMinute),
 		urgent:  newBucket(cfg.UrgentPerMinute),
+		volume:  1,
 	}
 	go q.run()
 	return q, nil
@@ -219,121 +343,82 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 // Backend names the backend in use, for status lines.
 func (q *Queue) Backend() string { return q.be.Name() }
 
-// Say queues text at priority p without blocking. The text is cleaned (see
-// Clean), its addresses and large numbers made speakable (see Speakable) and it
-// is cut to Config.MaxChars.
-// A repeat of the same text is coalesced: it is spoken again at most every
-// RepeatEvery, an Alert in the short form Config.StillText ("still flooding").
+// Say queues text at priority p without blocking: Progress is KindProgress,
+// Message KindMessage, Important KindAnswer and Alert KindAlert (see SayKind).
 func (q *Queue) Say(text string, p Priority) {
+	k := kindOf(p)
+	key := ""
+	if k == KindMessage || k == KindAlert {
+		key = text
+	}
 	still := ""
-	if p == Alert {
+	if k == KindAlert {
 		still = q.cfg.StillText
 	}
-	q.SayKeyed(text, text, still, p)
+	q.say(k, key, still, []string{text})
+}
+
+// SayKind queues text as an utterance of kind k without blocking. The text is
+// cleaned (see Clean), its numbers and addresses made speakable (see
+// Speakable) and markup defused (see Defuse). Network kinds (Message, Result,
+// Alert) are cut to Config.MaxChars; Packter's own answers are split into
+// parts instead, so they are said whole.
+func (q *Queue) SayKind(k Kind, text string) {
+	key, still := "", ""
+	switch k {
+	case KindMessage:
+		key = text
+	case KindAlert:
+		key, still = text, q.cfg.StillText
+	}
+	q.say(k, key, still, []string{text})
+}
+
+// SayParts queues several short utterances said in turn as one announcement
+// of kind k, e.g. help, essentials first ("T trace, s stop, r repeat, q quit").
+// Stop, a key press (for KindHelp) or a newer announcement of the same
+// replaceable kind cuts the rest.
+func (q *Queue) SayParts(k Kind, parts ...string) {
+	q.say(k, "", "", parts)
 }
 
 // SayKeyed is Say with an explicit coalescing key and short form: the first
 // announcement for key says text; repeats are dropped except one every
 // RepeatEvery, which says still (or text again if still is empty), until key has
-// been quiet for ForgetAfter. An empty key disables coalescing.
+// been quiet for ForgetAfter. An empty key disables coalescing. Text that
+// ClassifyVoice calls a traceback result is never coalesced: it answers the
+// user's T.
 func (q *Queue) SayKeyed(key, text, still string, p Priority) {
-	text = q.speakable(text)
-	if text == "" {
-		return
+	k := kindOf(p)
+	if k == KindAnswer || p >= Message && ClassifyVoice(text) == KindResult {
+		k, key = KindResult, ""
 	}
-	if p < Progress {
-		p = Progress
-	} else if p > Alert {
-		p = Alert
-	}
+	q.say(k, key, still, []string{text})
+}
+
+// KeyPress tells the queue the user pressed a key: Progress, Selection and
+// Help speech (playing or queued) is cut short. Every user kind (Answer,
+// Selection, Volume, Status, Help) implies it.
+func (q *Queue) KeyPress() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := q.now()
-	if key != "" && p != Progress {
-		key = strings.ToLower(clean(key, q.cfg.MaxChars))
-		if st, ok := q.repeats[key]; ok && now.Sub(st.lastSeen) < q.cfg.ForgetAfter {
-			st.lastSeen = now
-			if now.Sub(st.lastSpoken) < q.cfg.RepeatEvery {
-				q.stats.Coalesced++
-				return
-			}
-			st.lastSpoken = now
-			if still != "" {
-				text = q.speakable(still)
-			}
-		} else {
-			q.pruneRepeats(now)
-			q.repeats[key] = &repeatState{lastSpoken: now, lastSeen: now}
-		}
-	}
-	if p == Progress && (q.speaking || len(q.pending) > 0) {
-		q.stats.Dropped++ // before the rate limit: a dropped report costs no token
-		return
-	}
-	b := &q.chatter
-	if p >= Important {
-		b = &q.urgent
-	}
-	if !b.take(now) {
-		q.stats.RateLimited++
-		return
-	}
-	q.enqueue(utterance{Text: text, Priority: p})
+	q.keyPress(-1)
 }
 
-// speakable cleans text, reads its addresses and large numbers as words, and
-// limits the length of the result.
-func (q *Queue) speakable(text string) string {
-	return clean(Speakable(clean(text, q.cfg.MaxChars)), q.cfg.MaxChars)
+// SetVolume sets the speech volume, 0 (silent) to 1 (the voice's normal
+// loudness), independent of the traffic sound's volume and mute. It applies
+// from the next utterance.
+func (q *Queue) SetVolume(v float64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.volume = min(1, max(0, v))
 }
 
-// pruneRepeats bounds the repeat table: expired keys go first, and if a flood of
-// distinct texts still fills it, it starts afresh.
-func (q *Queue) pruneRepeats(now time.Time) {
-	if len(q.repeats) < 256 {
-		return
-	}
-	for k, st := range q.repeats {
-		if now.Sub(st.lastSeen) >= q.cfg.ForgetAfter {
-			delete(q.repeats, k)
-		}
-	}
-	if len(q.repeats) >= 1024 {
-		clear(q.repeats)
-	}
-}
-
-// enqueue inserts u by priority; q.mu is held.
-func (q *Queue) enqueue(u utterance) {
-	busy := q.speaking || len(q.pending) > 0
-	if u.Priority == Progress && busy {
-		q.stats.Dropped++
-		return
-	}
-	if len(q.pending) >= q.cfg.MaxQueue {
-		lowest := len(q.pending) - 1 // the newest of the lowest priority
-		if q.pending[lowest].Priority >= u.Priority {
-			q.stats.Dropped++
-			return
-		}
-		q.pending = q.pending[:lowest]
-		q.stats.Dropped++
-	}
-	i := len(q.pending)
-	for i > 0 && q.pending[i-1].Priority < u.Priority {
-		i--
-	}
-	q.pending = append(q.pending, utterance{})
-	copy(q.pending[i+1:], q.pending[i:])
-	q.pending[i] = u
-	if u.Priority == Alert && q.speaking && q.cur.Priority < Alert {
-		q.stats.Interrupted++
-		q.curCancel()
-	}
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+// Volume is the speech volume set by SetVolume (1 by default).
+func (q *Queue) Volume() float64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.volume
 }
 
 // Stop stops talking now and drops everything queued (the console's
@@ -344,8 +429,8 @@ func (q *Queue) Stop() {
 	q.stats.Dropped += uint64(len(q.pending))
 	q.pending = q.pending[:0]
 	if q.speaking {
+		q.interrupt(false)
 		q.stats.Interrupted++
-		q.curCancel()
 	}
 }
 
@@ -364,13 +449,14 @@ func (q *Queue) Last() string {
 	return q.last
 }
 
-// Repeat says the last announcement again, at Important priority, past the
+// Repeat says the last announcement again as an answer (KindAnswer), past the
 // coalescing and the rate limit: the user asked for it.
 func (q *Queue) Repeat() {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.last != "" {
-		q.enqueue(utterance{Text: q.last, Priority: Important})
+	last := q.last
+	q.mu.Unlock()
+	if last != "" {
+		q.say(KindAnswer, "", "", []string{last})
 	}
 }
 
@@ -391,47 +477,6 @@ func (q *Queue) Close() error {
 		q.closeErr = q.be.Close()
 	})
 	return q.closeErr
-}
-
-func (q *Queue) run() {
-	defer close(q.done)
-	for {
-		q.mu.Lock()
-		if len(q.pending) == 0 {
-			q.mu.Unlock()
-			select {
-			case <-q.ctx.Done():
-				return
-			case <-q.wake:
-				continue
-			}
-		}
-		u := q.pending[0]
-		q.pending = append(q.pending[:0], q.pending[1:]...)
-		ctx, cancel := context.WithCancel(q.ctx)
-		q.speaking, q.cur, q.curCancel = true, u, cancel
-		if u.Priority >= Message {
-			q.last = u.Text
-		}
-		q.stats.Spoken++
-		q.mu.Unlock()
-
-		err := q.be.Speak(ctx, u)
-		stopped := ctx.Err() != nil
-		cancel()
-
-		q.mu.Lock()
-		q.speaking, q.curCancel = false, nil
-		if err != nil && !stopped {
-			q.stats.Failed++
-			lvl := slog.LevelDebug
-			if !q.failWarn {
-				lvl, q.failWarn = slog.LevelWarn, true
-			}
-			q.log.Log(context.Background(), lvl, "speech failed", "backend", q.be.Name(), "err", err)
-		}
-		q.mu.Unlock()
-	}
 }
 
 // noneBackend speaks nothing (--voice none, or nothing available).
