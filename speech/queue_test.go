@@ -100,7 +100,7 @@ func TestQueuePriorityOrder(t *testing.T) {
 	}
 	q.Say("chatter", Message)
 	q.SayKind(KindResult, "trace result") // Important, but not a key press: waits its turn
-	q.Say("50 percent", Progress) // busy: dropped
+	q.Say("50 percent", Progress)         // busy: dropped
 	if !q.Busy() {
 		t.Fatal("not busy while speaking with two queued")
 	}
@@ -301,9 +301,9 @@ func TestQueueOverflowKeepsImportant(t *testing.T) {
 	recv(t, f.started, "first")
 	q.Say("b", Message)
 	q.Say("c", Message)
-	q.Say("d", Message)       // full of equals: dropped
+	q.Say("d", Message)            // full of equals: dropped
 	q.SayKind(KindResult, "trace") // evicts "c"
-	q.Say("e", Message)       // full, lowest is Message: dropped
+	q.Say("e", Message)            // full, lowest is Message: dropped
 	f.release <- struct{}{}
 	var got []string
 	for i := 0; i < 2; i++ {
