@@ -33,18 +33,21 @@ func TestSAPICommand(t *testing.T) {
 	if c.stdin != hostile || strings.Contains(strings.Join(c.args, " "), "touch") {
 		t.Errorf("text must travel on stdin only: args %q", c.args)
 	}
-	if want := []string{"PACKTER_SPEECH_VOICE=", "PACKTER_SPEECH_RATE=", "PACKTER_SPEECH_PCM="}; !slices.Equal(c.env, want) {
+	if want := []string{"PACKTER_SPEECH_VOICE=", "PACKTER_SPEECH_RATE=", "PACKTER_SPEECH_PCM=", "PACKTER_SPEECH_VOLUME="}; !slices.Equal(c.env, want) {
 		t.Errorf("env %q", c.env)
 	}
 	c = sapiCommand(`C:\ps.exe`, 360, "Microsoft Zira Desktop", true, u)
-	if want := []string{"PACKTER_SPEECH_VOICE=Microsoft Zira Desktop", "PACKTER_SPEECH_RATE=10", "PACKTER_SPEECH_PCM=1"}; !slices.Equal(c.env, want) || c.out != "raw22050" {
+	if want := []string{"PACKTER_SPEECH_VOICE=Microsoft Zira Desktop", "PACKTER_SPEECH_RATE=10", "PACKTER_SPEECH_PCM=1", "PACKTER_SPEECH_VOLUME="}; !slices.Equal(c.env, want) || c.out != "raw22050" {
 		t.Errorf("env %q out %q", c.env, c.out)
 	}
 	if c := sapiCommand("ps", 90, "", false, u); c.env[1] != "PACKTER_SPEECH_RATE=-5" {
 		t.Errorf("90 wpm: %q", c.env[1])
 	}
+	if c := sapiCommand("ps", 0, "", false, utterance{Text: "[[x]]", Attenuate: 0.7}); c.env[3] != "PACKTER_SPEECH_VOLUME=30" || c.stdin != "((x))" {
+		t.Errorf("volume 0.3: %q, stdin %q", c.env[3], c.stdin)
+	}
 	// The script reads everything variable from the environment and stdin.
-	for _, want := range []string{"$env:PACKTER_SPEECH_VOICE", "$env:PACKTER_SPEECH_RATE", "OpenStandardInput", "SetOutputToAudioStream"} {
+	for _, want := range []string{"$env:PACKTER_SPEECH_VOLUME", "$env:PACKTER_SPEECH_VOICE", "$env:PACKTER_SPEECH_RATE", "OpenStandardInput", "SetOutputToAudioStream"} {
 		if !strings.Contains(sapiScript, want) {
 			t.Errorf("script lacks %s", want)
 		}
@@ -93,5 +96,46 @@ func TestCheckVoice(t *testing.T) {
 		if checkVoice(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// Every backend gets defused text and the speech volume in its own terms.
+func TestCommandsVolumeAndMarkup(t *testing.T) {
+	u := utterance{Text: "hello [[h@l'oU]]", Priority: Message, Attenuate: 0.75}
+	if c := espeakCommand("espeak-ng", 0, "", false, u); !slices.Equal(c.args, []string{"-b", "1", "--stdin", "-a", "25"}) || c.stdin != "hello ((h@l'oU))" {
+		t.Errorf("espeak-ng device: %q stdin %q", c.args, c.stdin)
+	}
+	if c := espeakCommand("espeak-ng", 0, "", true, u); slices.Contains(c.args, "-a") {
+		t.Errorf("espeak-ng PCM is scaled in Go, not by -a: %q", c.args)
+	}
+	if c := sayCommand("say", 0, "", "", u); c.stdin != "[[volm 0.25]] hello ((h@l'oU))" {
+		t.Errorf("say device stdin %q", c.stdin)
+	}
+	if c := sayCommand("say", 0, "", "/tmp/d", u); c.stdin != "hello ((h@l'oU))" {
+		t.Errorf("say PCM stdin %q", c.stdin)
+	}
+	c := spdSayCommand("spd-say", 0, "", u)
+	if want := []string{"-w", "-N", "packter", "-P", "text", "-i", "-75", "--", "hello ((h@l'oU))"}; !slices.Equal(c.args, want) {
+		t.Errorf("spd-say %q", c.args)
+	}
+	for _, tc := range []struct {
+		g    float64
+		want int
+	}{{1, 0}, {0, -100}, {0.5, -50}, {0.25, -75}} {
+		if got := ssipVolume(tc.g); got != tc.want {
+			t.Errorf("ssipVolume(%v) = %d, want %d", tc.g, got, tc.want)
+		}
+	}
+}
+
+func TestScalePCM(t *testing.T) {
+	pcm := []int16{32767, -32768, 1000, -1000, 0}
+	scale(pcm, 0.5)
+	if want := []int16{16383, -16384, 500, -500, 0}; !slices.Equal(pcm, want) {
+		t.Errorf("scaled %v, want %v", pcm, want)
+	}
+	scale(pcm, 0)
+	if want := []int16{0, 0, 0, 0, 0}; !slices.Equal(pcm, want) {
+		t.Errorf("silenced %v", pcm)
 	}
 }

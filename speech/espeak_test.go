@@ -232,6 +232,12 @@ func TestExecBackendPassesTextOnStdin(t *testing.T) {
 	if got, want := string(stdin), "--help; $(touch x) done"; got != want {
 		t.Errorf("stdin %q, want %q", got, want)
 	}
+	// Speech mixed into the sound engine carries its own volume, in the PCM.
+	q.SetVolume(0.5)
+	q.SayKind(KindAnswer, "quieter")
+	if pcm := <-sink.got; len(pcm) != 4 || pcm[0] != 500 || pcm[1] != -500 {
+		t.Fatalf("at volume 0.5 the sink got %v", pcm)
+	}
 }
 
 func TestSplitFirstSentence(t *testing.T) {

@@ -61,6 +61,7 @@ func (e *execBackend) Speak(ctx context.Context, u utterance) error {
 	render := func(text string) rendered {
 		var r rendered
 		r.pcm, r.rate, r.err = e.render(ctx, utterance{Text: text, Priority: u.Priority})
+		scale(r.pcm, u.gain())
 		return r
 	}
 	next := make(chan rendered, 1)
@@ -113,6 +114,18 @@ func (e *execBackend) render(ctx context.Context, u utterance) ([]int16, int, er
 		dir = d
 	}
 	return run(ctx, e.build(u, dir), true)
+}
+
+// scale applies the speech volume to PCM in place: speech mixed into the sound
+// engine has its own volume, independent of the traffic sound's volume and mute.
+func scale(pcm []int16, gain float64) {
+	if gain >= 1 {
+		return
+	}
+	g := int32(gain * 65536)
+	for i, s := range pcm {
+		pcm[i] = int16(int32(s) * g >> 16)
+	}
 }
 
 // splitFirstSentence splits text after its first sentence when that leaves a
@@ -247,13 +260,16 @@ func checkVoice(v string) error {
 // when rendering.
 func espeakCommand(path string, rate int, voice string, pcm bool, u utterance) command {
 	args := []string{"-b", "1", "--stdin"}
+	if g := u.gain(); g < 1 && !pcm { // PCM is scaled in Go (see scale)
+		args = append(args, "-a", strconv.Itoa(int(g*100+0.5))) // espeak-ng's default amplitude is 100
+	}
 	if rate > 0 {
 		args = append(args, "-s", strconv.Itoa(clamp(rate, 80, 450)))
 	}
 	if voice != "" {
 		args = append(args, "-v", voice)
 	}
-	c := command{path: path, stdin: u.Text}
+	c := command{path: path, stdin: Defuse(u.Text)}
 	if pcm {
 		args = append(args, "--stdout")
 		c.out = "wav"
@@ -272,7 +288,13 @@ func sayCommand(path string, rate int, voice string, dir string, u utterance) co
 	if voice != "" {
 		args = append(args, "-v", voice)
 	}
-	c := command{path: path, stdin: u.Text}
+	// say reads [[…]] as embedded commands: the text is defused, and only
+	// Packter's own volume command precedes it (on the device path; rendered
+	// PCM is scaled in Go).
+	c := command{path: path, stdin: Defuse(u.Text)}
+	if g := u.gain(); g < 1 && dir == "" {
+		c.stdin = "[[volm " + strconv.FormatFloat(g, 'f', 2, 64) + "]] " + c.stdin
+	}
 	if dir != "" {
 		c.file = filepath.Join(dir, "speech.wav")
 		c.out = "wav"
@@ -289,6 +311,7 @@ Add-Type -AssemblyName System.Speech
 $s = New-Object System.Speech.Synthesis.SpeechSynthesizer
 if ($env:PACKTER_SPEECH_VOICE) { $s.SelectVoice($env:PACKTER_SPEECH_VOICE) }
 if ($env:PACKTER_SPEECH_RATE) { $s.Rate = [int]$env:PACKTER_SPEECH_RATE }
+if ($env:PACKTER_SPEECH_VOLUME) { $s.Volume = [int]$env:PACKTER_SPEECH_VOLUME }
 $in = New-Object System.IO.StreamReader([Console]::OpenStandardInput(), [System.Text.Encoding]::UTF8)
 $text = $in.ReadToEnd()
 if ($env:PACKTER_SPEECH_PCM) {
@@ -304,8 +327,11 @@ func sapiCommand(path string, rate int, voice string, pcm bool, u utterance) com
 	c := command{
 		path:  path,
 		args:  []string{"-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", sapiScript},
-		stdin: u.Text,
-		env:   []string{"PACKTER_SPEECH_VOICE=" + voice, "PACKTER_SPEECH_RATE=", "PACKTER_SPEECH_PCM="},
+		stdin: Defuse(u.Text),
+		env:   []string{"PACKTER_SPEECH_VOICE=" + voice, "PACKTER_SPEECH_RATE=", "PACKTER_SPEECH_PCM=", "PACKTER_SPEECH_VOLUME="},
+	}
+	if g := u.gain(); g < 1 && !pcm {
+		c.env[3] += strconv.Itoa(int(g*100 + 0.5)) // SAPI's volume is 0..100
 	}
 	if rate > 0 {
 		// SAPI's rate is -10..10 around about 180 words per minute.
@@ -325,10 +351,13 @@ func spdSayCommand(path string, rate int, voice string, u utterance) command {
 	if rate > 0 {
 		args = append(args, "-r", strconv.Itoa(ssipRate(rate)))
 	}
+	if g := u.gain(); g < 1 {
+		args = append(args, "-i", strconv.Itoa(ssipVolume(g)))
+	}
 	if voice != "" {
 		args = append(args, "-y", voice)
 	}
-	args = append(args, "--", u.Text)
+	args = append(args, "--", Defuse(u.Text))
 	return command{path: path, args: args}
 }
 

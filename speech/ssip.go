@@ -100,6 +100,10 @@ func ssipRate(wpm int) int {
 	return clamp((wpm-170)*100/220, 0, 100)
 }
 
+// ssipVolume maps the speech volume 0..1 onto SSIP's -100..100, where 0 is the
+// synthesiser's normal loudness and the quietest is -100.
+func ssipVolume(g float64) int { return clamp(int((g-1)*100-0.5), -100, 0) }
+
 // speechdSocket finds speech-dispatcher's Unix socket: SPEECHD_ADDRESS
 // ("unix_socket:/path") or $XDG_RUNTIME_DIR/speech-dispatcher/speechd.sock.
 func speechdSocket(getenv func(string) string) (string, error) {
@@ -133,6 +137,7 @@ type ssipBackend struct {
 	dead     chan struct{}
 	deadErr  error
 	priority string
+	volume   int // the SET SELF VOLUME in force
 }
 
 func newSSIPBackend(ctx context.Context, path string, rate int, voice string) (*ssipBackend, error) {
@@ -157,7 +162,7 @@ func (s *ssipBackend) connect(ctx context.Context) error {
 	s.replies = make(chan ssipReply, 4)
 	s.events = make(chan ssipReply, 16)
 	s.dead = make(chan struct{})
-	s.priority = ""
+	s.priority, s.volume = "", 0
 	go s.read(conn, s.replies, s.events, s.dead)
 	name := "user"
 	if u, err := user.Current(); err == nil && checkVoice(u.Username) == nil && !strings.ContainsAny(u.Username, ": ") {
@@ -167,6 +172,8 @@ func (s *ssipBackend) connect(ctx context.Context) error {
 		"SET SELF CLIENT_NAME " + name + ":packter:main",
 		"SET SELF NOTIFICATION END on",
 		"SET SELF NOTIFICATION CANCEL on",
+		// Text is text: never SSML, whatever a sender writes.
+		"SET SELF SSML_MODE off",
 	}
 	if s.rate > 0 {
 		cmds = append(cmds, "SET SELF RATE "+strconv.Itoa(ssipRate(s.rate)))
@@ -301,10 +308,16 @@ func (s *ssipBackend) speak(ctx context.Context, u utterance) error {
 		}
 		s.priority = p
 	}
+	if v := ssipVolume(u.gain()); v != s.volume {
+		if _, err := s.cmd(cctx, "SET SELF VOLUME "+strconv.Itoa(v), 2); err != nil {
+			return err
+		}
+		s.volume = v
+	}
 	if _, err := s.cmd(cctx, "SPEAK", 2); err != nil {
 		return err
 	}
-	if err := s.send(ssipBody(u.Text)); err != nil {
+	if err := s.send(ssipBody(Defuse(u.Text))); err != nil {
 		return err
 	}
 	r, err := s.reply(cctx, 2)

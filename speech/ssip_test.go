@@ -105,6 +105,10 @@ func (s *ssipServer) serve(c net.Conn) {
 			w("202 OK PRIORITY SET")
 		case strings.HasPrefix(line, "SET SELF RATE "):
 			w("203 OK RATE SET")
+		case strings.HasPrefix(line, "SET SELF VOLUME "):
+			w("204 OK VOLUME SET")
+		case strings.HasPrefix(line, "SET SELF SSML_MODE "):
+			w("219 OK SSML MODE SET")
 		case strings.HasPrefix(line, "SET SELF SYNTHESIS_VOICE "):
 			w("209 OK VOICE SET")
 		case line == "SPEAK":
@@ -175,6 +179,7 @@ func TestSSIPTranscript(t *testing.T) {
 		"SET SELF CLIENT_NAME "+clientName(t)+":packter:main",
 		"SET SELF NOTIFICATION END on",
 		"SET SELF NOTIFICATION CANCEL on",
+		"SET SELF SSML_MODE off",
 		"SET SELF RATE 13",
 		"SET SELF SYNTHESIS_VOICE en",
 	)
@@ -190,11 +195,16 @@ func TestSSIPTranscript(t *testing.T) {
 	q.Say("50 percent", Progress)
 	s.expect(t, "SET SELF PRIORITY notification", "SPEAK", "50 percent", ".")
 	waitIdle(q)
+	// Speech has its own volume; markup in the text stays text.
+	q.SetVolume(0.5)
+	q.SayKind(KindVolume, "Speech volume [[50]] percent")
+	s.expect(t, "SET SELF PRIORITY message", "SET SELF VOLUME -50", "SPEAK", "Speech volume ((50)) percent", ".")
+	waitIdle(q)
 	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s.expect(t, "QUIT")
-	if st := q.Stats(); st.Failed != 0 || st.Spoken != 5 {
+	if st := q.Stats(); st.Failed != 0 || st.Spoken != 6 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -203,7 +213,7 @@ func TestSSIPAlertCancelsChatter(t *testing.T) {
 	s := newSSIPServer(t, true, false)
 	q := ssipQueue(t, s, Config{})
 	defer q.Close()
-	s.expect(t, "SET SELF CLIENT_NAME "+clientName(t)+":packter:main", "SET SELF NOTIFICATION END on", "SET SELF NOTIFICATION CANCEL on")
+	s.expect(t, "SET SELF CLIENT_NAME "+clientName(t)+":packter:main", "SET SELF NOTIFICATION END on", "SET SELF NOTIFICATION CANCEL on", "SET SELF SSML_MODE off")
 	q.Say("a long message", Message)
 	s.expect(t, "SET SELF PRIORITY text", "SPEAK", "a long message", ".")
 	q.Say("UDP flood toward 10.0.0.9", Alert)
@@ -220,7 +230,7 @@ func TestSSIPReconnects(t *testing.T) {
 	s := newSSIPServer(t, false, true)
 	q := ssipQueue(t, s, Config{})
 	defer q.Close()
-	hello := []string{"SET SELF CLIENT_NAME " + clientName(t) + ":packter:main", "SET SELF NOTIFICATION END on", "SET SELF NOTIFICATION CANCEL on"}
+	hello := []string{"SET SELF CLIENT_NAME " + clientName(t) + ":packter:main", "SET SELF NOTIFICATION END on", "SET SELF NOTIFICATION CANCEL on", "SET SELF SSML_MODE off"}
 	s.expect(t, hello...)
 	q.Say("one", Message)
 	s.expect(t, "SET SELF PRIORITY text", "SPEAK", "one", ".")
