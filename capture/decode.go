@@ -17,6 +17,11 @@ type Packet struct {
 	ICMPCode     uint8
 	Fragment     bool   // a non-first fragment: no transport header, ports are 0
 	IP           []byte // the captured bytes from the IP header on (what the traceback hash covers)
+	// Tunnels counts the encapsulations stepped over to reach this packet:
+	// tunnels and shims such as GRE, MPLS or MACsec, and link layers that
+	// wrap another (PKTAP, PPI); 0 for a plain packet.
+	// The record and the hash describe the innermost packet: docs/capture.md.
+	Tunnels uint8
 }
 
 // IP protocol numbers.
@@ -34,13 +39,21 @@ var (
 	ErrShort       = errors.New("packet truncated")
 	ErrMalformed   = errors.New("malformed header")
 	ErrProtocol    = errors.New("transport protocol PACKTER does not draw")
+	ErrEncrypted   = errors.New("payload is encrypted (MACsec, protected 802.11)")
+	ErrTooDeep     = errors.New("encapsulations nested too deeply")
 )
 
 // Bad reports whether err means a damaged packet (as opposed to one PACKTER
-// simply ignores, like ARP or OSPF).
+// simply ignores, like ARP or OSPF, or cannot read, like encrypted payloads).
 func Bad(err error) bool {
-	return err == ErrShort || err == ErrMalformed || err == ErrUnknownLink
+	return err == ErrShort || err == ErrMalformed || err == ErrUnknownLink || err == ErrTooDeep
 }
+
+// maxDepth bounds nesting: tunnels in tunnels, and link layers that wrap
+// other link layers (PKTAP, PPI). Every step consumes at least four bytes, so
+// walking is bounded anyway; the bound keeps a crafted packet from making us
+// walk thousands of layers, and real traffic rarely nests more than three.
+const maxDepth = 8
 
 const (
 	etherIPv4  = 0x0800
@@ -53,12 +66,18 @@ const (
 // Decode decodes one frame of the given link type. It never panics and checks
 // every length before reading.
 func Decode(link uint32, data []byte, p *Packet) error {
+	return decodeLink(link, data, p, 0)
+}
+
+// decodeLink keeps the common link types here, on the fast path; the rest are
+// in link.go. depth counts enclosing encapsulations.
+func decodeLink(link uint32, data []byte, p *Packet, depth int) error {
 	switch link {
 	case LinkEthernet:
 		if len(data) < 14 {
 			return ErrShort
 		}
-		return decodeEther(binary.BigEndian.Uint16(data[12:]), data[14:], p)
+		return decodeEther(binary.BigEndian.Uint16(data[12:]), data[14:], p, depth)
 	case LinkNull, LinkLoop:
 		if len(data) < 4 {
 			return ErrShort
@@ -75,33 +94,34 @@ func Decode(link uint32, data []byte, p *Packet) error {
 		}
 		switch af {
 		case 2:
-			return DecodeIPv4(data[4:], p)
+			return ipv4(data[4:], p, depth)
 		case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
-			return DecodeIPv6(data[4:], p)
+			return ipv6(data[4:], p, depth)
 		}
 		return ErrNotIP
 	case LinkRaw, linkRawAlt, linkRawAlt2:
-		return DecodeIP(data, p)
+		return ip(data, p, depth)
 	case LinkIPv4:
-		return DecodeIPv4(data, p)
+		return ipv4(data, p, depth)
 	case LinkIPv6:
-		return DecodeIPv6(data, p)
+		return ipv6(data, p, depth)
 	case LinkSLL:
 		if len(data) < 16 {
 			return ErrShort
 		}
-		return decodeEther(binary.BigEndian.Uint16(data[14:]), data[16:], p)
+		return decodeEther(binary.BigEndian.Uint16(data[14:]), data[16:], p, depth)
 	case LinkSLL2:
 		if len(data) < 20 {
 			return ErrShort
 		}
-		return decodeEther(binary.BigEndian.Uint16(data), data[20:], p)
+		return decodeEther(binary.BigEndian.Uint16(data), data[20:], p, depth)
 	}
-	return ErrUnknownLink
+	return rareLink(link, data, p, depth)
 }
 
-// decodeEther dispatches on an EtherType, stepping over 802.1Q and QinQ tags.
-func decodeEther(et uint16, b []byte, p *Packet) error {
+// decodeEther dispatches on an EtherType, stepping over 802.1Q and QinQ tags;
+// IP is decoded here, everything rarer in etherShim.
+func decodeEther(et uint16, b []byte, p *Packet, depth int) error {
 	for tags := 0; et == etherVLAN || et == etherQinQ || et == etherQinQ2; tags++ {
 		if tags == 8 {
 			return ErrMalformed
@@ -114,29 +134,34 @@ func decodeEther(et uint16, b []byte, p *Packet) error {
 	}
 	switch et {
 	case etherIPv4:
-		return DecodeIPv4(b, p)
+		return ipv4(b, p, depth)
 	case etherIPv6:
-		return DecodeIPv6(b, p)
+		return ipv6(b, p, depth)
 	}
-	return ErrNotIP
+	return etherShim(et, b, p, depth)
 }
 
 // DecodeIP decodes a raw IPv4 or IPv6 packet by its version nibble.
-func DecodeIP(b []byte, p *Packet) error {
+func DecodeIP(b []byte, p *Packet) error { return ip(b, p, 0) }
+
+func ip(b []byte, p *Packet, depth int) error {
 	if len(b) < 1 {
 		return ErrShort
 	}
 	switch b[0] >> 4 {
 	case 4:
-		return DecodeIPv4(b, p)
+		return ipv4(b, p, depth)
 	case 6:
-		return DecodeIPv6(b, p)
+		return ipv6(b, p, depth)
 	}
 	return ErrNotIP
 }
 
-// DecodeIPv4 decodes an IPv4 header and its transport header.
-func DecodeIPv4(b []byte, p *Packet) error {
+// DecodeIPv4 decodes an IPv4 header and its transport header, and any packet
+// tunnelled inside.
+func DecodeIPv4(b []byte, p *Packet) error { return ipv4(b, p, 0) }
+
+func ipv4(b []byte, p *Packet, depth int) error {
 	if len(b) < 20 {
 		return ErrShort
 	}
@@ -152,6 +177,7 @@ func DecodeIPv4(b []byte, p *Packet) error {
 	}
 	p.IP = b
 	p.V6 = false
+	p.Tunnels = uint8(depth)
 	p.Src = netip.AddrFrom4([4]byte(b[12:16]))
 	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	p.Proto = b[9]
@@ -166,12 +192,15 @@ func DecodeIPv4(b []byte, p *Packet) error {
 			b = b[:tl]
 		}
 	}
-	return transport(b[hl:], p, false)
+	return transport(b[hl:], p, false, depth)
 }
 
-// DecodeIPv6 decodes an IPv6 header, walks its extension headers and decodes
-// the transport header.
-func DecodeIPv6(b []byte, p *Packet) error {
+// DecodeIPv6 decodes an IPv6 header, walks its extension headers (segment
+// routing included) and decodes the transport header, and any packet
+// tunnelled inside.
+func DecodeIPv6(b []byte, p *Packet) error { return ipv6(b, p, 0) }
+
+func ipv6(b []byte, p *Packet, depth int) error {
 	if len(b) < 40 {
 		return ErrShort
 	}
@@ -180,6 +209,7 @@ func DecodeIPv6(b []byte, p *Packet) error {
 	}
 	p.IP = b
 	p.V6 = true
+	p.Tunnels = uint8(depth)
 	p.Src = netip.AddrFrom16([16]byte(b[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
 	p.Fragment = false
@@ -216,17 +246,17 @@ func DecodeIPv6(b []byte, p *Packet) error {
 			if off > len(b) {
 				return ErrShort
 			}
-			return transport(b[off:], p, true)
+			return transport(b[off:], p, true, depth)
 		}
 		if p.Fragment { // the rest is a piece of payload, not headers
 			p.Proto = nh
-			return transport(nil, p, true)
+			return transport(nil, p, true, depth)
 		}
 	}
 	return ErrMalformed
 }
 
-func transport(t []byte, p *Packet, v6 bool) error {
+func transport(t []byte, p *Packet, v6 bool, depth int) error {
 	p.SPort, p.DPort, p.TCPFlags, p.ICMPType, p.ICMPCode = 0, 0, 0, 0, 0
 	icmp := uint8(ProtoICMP)
 	if v6 {
@@ -235,7 +265,7 @@ func transport(t []byte, p *Packet, v6 bool) error {
 	switch p.Proto {
 	case ProtoTCP, ProtoUDP, icmp:
 	default:
-		return ErrProtocol
+		return tunnelIP(t, p, depth)
 	}
 	if p.Fragment {
 		return nil
