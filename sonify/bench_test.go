@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packter/packter/wav"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,30 +30,37 @@ func (discardWS) Write(p []byte) (int, error)    { return len(p), nil }
 func (discardWS) Seek(int64, int) (int64, error) { return 0, nil }
 
 func offlineEngine(tb testing.TB, opts Options) *Engine {
-	e, err := newEngine(opts)
+	e, err := newOffline(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.offline = true
-	if e.wav, err = newWAVWriter(discardWS{}, e.rate); err != nil {
+	tb.Cleanup(e.lib.close)
+	return e
+}
+
+// discardWAV is a WAV writer into discardWS: the encoding is timed too.
+func discardWAV(tb testing.TB, rate int) *wav.Writer {
+	w, err := wav.NewWriter(discardWS{}, rate, 2)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return e
+	return w
 }
 
 // BenchmarkRender64Voices renders one second of 48 kHz stereo with all 64
 // voices sounding (FM notes, glides and noise mixed, as the gestures use).
 func BenchmarkRender64Voices(b *testing.B) {
 	e := offlineEngine(b, Options{})
+	ww := discardWAV(b, e.rate)
 	gestures := []Gesture{GesturePluck, GestureOpen, GestureClose, GestureDrop, GesturePing, GestureReset}
 	fill := func() {
-		for i := range e.voices {
-			if e.voices[i].kind != voiceFree {
+		for i := range e.r.voices {
+			if e.r.voices[i].kind != voiceFree {
 				continue
 			}
 			c := Cue{Gesture: gestures[i%len(gestures)], Class: i % 10, Freq: 220 + 13*float64(i), Pan: float64(i%9)/4 - 1,
 				Gain: 0.02, Decay: 30, Ratio: 1 + float64(i%3), Bright: 1}
-			e.voices[i].startTone(&c, float64(e.rate), c.Gain, uint32(i+1))
+			e.r.voices[i].startTone(&c, float64(e.rate), c.Gain, uint32(i+1))
 		}
 	}
 	runtime.LockOSThread()
@@ -62,15 +70,14 @@ func BenchmarkRender64Voices(b *testing.B) {
 	for range b.N {
 		for f := 0; f < e.rate; f += maxBlock {
 			fill()
-			e.renderBlock(maxBlock)
-			e.wav.write(e.out[:2*maxBlock])
+			ww.Write(e.r.renderBlock(maxBlock))
 		}
 	}
 	cpu := threadCPU() - cpu0
 	b.StopTimer()
 	active := 0
-	for i := range e.voices {
-		if e.voices[i].kind != voiceFree {
+	for i := range e.r.voices {
+		if e.r.voices[i].kind != voiceFree {
 			active++
 		}
 	}
@@ -117,7 +124,7 @@ func cpuAtRate(b *testing.B, rate float64) {
 	cpu0 := threadCPU()
 	for range b.N {
 		e := offlineEngine(b, Options{})
-		if err := e.renderEvents(context.Background(), slices.Values(evs)); err != nil {
+		if err := e.renderEvents(context.Background(), slices.Values(evs), discardWAV(b, e.rate).Write); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -162,9 +169,9 @@ func BenchmarkLiveSchedulingError(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e.mu.Lock()
-		anchorT, anchorFrame := e.anchorT, e.anchorFrame
-		e.mu.Unlock()
+		e.in.mu.Lock()
+		anchorT, anchorFrame := e.in.clk.anchorT, e.in.clk.anchorFrame
+		e.in.mu.Unlock()
 		var want []float64
 		for i := 0; i < 10; i++ {
 			time.Sleep(time.Duration(400+i*37) * time.Millisecond)

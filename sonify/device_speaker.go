@@ -24,12 +24,9 @@ func (e *Engine) openDevice() error {
 		speaker.Close()
 		return fmt.Errorf("sound card: %w", err)
 	}
-	e.mu.Lock()
 	// Our buffer plus the speaker's: cues are scheduled this far ahead so that
 	// none is late while the device drains what is already rendered.
-	e.latency = int64(buf) + maxBlock
-	e.anchored, e.anchorT, e.anchorFrame = true, time.Now(), e.latency
-	e.mu.Unlock()
+	e.anchor(time.Now(), int64(buf)+maxBlock)
 	e.speaker = true
 	speaker.Play(streamer{e})
 	return nil

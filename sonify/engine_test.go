@@ -461,15 +461,13 @@ func TestGlobalNoteBudget(t *testing.T) {
 	notes := 0
 	for i := 0; i < 70*10; i++ { // 10 s, 7 events/s in each of 10 classes
 		ev := pkt(time.Duration(i)*time.Second/70, "10.0.0.1", 40000, 80, i%10)
-		e.mu.Lock()
 		at := e.frameAt(ev.Time)
-		e.mu.Unlock()
-		for at >= e.rpos+maxBlock { // keep the audio clock with the events, as Render does
+		for at >= e.r.rpos+maxBlock { // keep the audio clock with the events, as Render does
 			e.renderBlock(maxBlock)
 		}
-		before := e.rlen
+		before := e.in.notes
 		e.Event(ev)
-		notes += e.rlen - before
+		notes += int(e.in.notes - before)
 	}
 	perSec := float64(notes) / 10
 	if limit := 2*Calm().Threshold + 1; perSec > limit {

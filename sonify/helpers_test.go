@@ -17,6 +17,7 @@ import (
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/sounds"
+	"github.com/packter/packter/wav"
 )
 
 // memWS is an in-memory io.WriteSeeker.
@@ -83,23 +84,36 @@ func decodeWAV(t testing.TB, b []byte) audio {
 // renderT renders events through an offline engine, after setup.
 func renderT(t testing.TB, opts Options, setup func(*Engine), evs []*event.Event) audio {
 	t.Helper()
-	e, err := newEngine(opts)
+	e, err := newOffline(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.lib.close()
-	e.offline = true
 	var w memWS
-	if e.wav, err = newWAVWriter(&w, e.rate); err != nil {
+	ww, err := wav.NewWriter(&w, e.rate, 2)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if setup != nil {
 		setup(e)
 	}
-	if err := e.renderEvents(context.Background(), slices.Values(evs)); err != nil {
+	if err := e.renderEvents(context.Background(), slices.Values(evs), ww.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := ww.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return decodeWAV(t, w.b)
+}
+
+// renderBlock renders one block, as the device callback would.
+func (e *Engine) renderBlock(n int) []float32 { return e.r.renderBlock(n) }
+
+// frameAt maps an event time as the intake does.
+func (e *Engine) frameAt(t time.Time) int64 {
+	e.in.mu.Lock()
+	defer e.in.mu.Unlock()
+	return e.in.frame(t)
 }
 
 var t0 = time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)

@@ -124,7 +124,7 @@ func TestStatusLine(t *testing.T) {
 	if _, err := fmt.Sscanf(s[strings.Index(s, "calm, ")+6:], "%f events/s", &rate); err != nil || rate < 4000 || rate > 6000 {
 		t.Errorf("status %q: rate %v (%v), want about 5000", s, rate, err)
 	}
-	for _, want := range []string{"muted", "volume 42%", "theme calm", "solo SYN", "muted UDP", "texture"} {
+	for _, want := range []string{"muted", "volume 42%", "theme calm", "solo TCP SYN", "muted UDP", "texture"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("status %q lacks %q", s, want)
 		}

@@ -7,6 +7,7 @@ import (
 	"iter"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/wav"
 )
 
 // maxTailSecs bounds how long Render lets sounds ring after the last event.
@@ -19,23 +20,46 @@ const maxTailSecs = 10
 // are dropped), a clock jumping back more than 5 s carries on from where it
 // is, and silences longer than a minute shrink to one second.
 func Render(ctx context.Context, events iter.Seq[*event.Event], w io.WriteSeeker, opts Options) error {
-	opts.Device, opts.WAV = false, ""
-	e, err := newEngine(opts)
+	e, err := newOffline(opts)
 	if err != nil {
 		return err
 	}
 	defer e.lib.close()
-	e.offline = true
-	if e.wav, err = newWAVWriter(w, e.rate); err != nil {
+	ww, err := wav.NewWriter(w, e.rate, 2)
+	if err != nil {
 		return fmt.Errorf("sonify: render: %w", err)
 	}
-	return e.renderEvents(ctx, events)
+	if err := e.renderEvents(ctx, events, ww.Write); err != nil {
+		return err
+	}
+	if err := ww.Close(); err != nil {
+		return fmt.Errorf("sonify: render: %w", err)
+	}
+	return nil
 }
 
-// renderEvents is Render's loop, on an engine made offline.
-func (e *Engine) renderEvents(ctx context.Context, events iter.Seq[*event.Event]) error {
-	e.rmu.Lock()
-	defer e.rmu.Unlock()
+// newOffline makes an engine that renders only when renderEvents drives it.
+func newOffline(opts Options) (*Engine, error) {
+	opts.Device, opts.WAV = false, ""
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	e.offline, e.in.clk.offline = true, true
+	return e, nil
+}
+
+// renderEvents is Render's loop: it renders up to each event's frame, hands
+// the event to the intake, and lets the sound ring out after the last. out
+// receives every block (in the caller's goroutine: offline there is no
+// real-time path to protect).
+func (e *Engine) renderEvents(ctx context.Context, events iter.Seq[*event.Event], out func([]float32) error) error {
+	block := func() error {
+		if err := out(e.r.renderBlock(maxBlock)); err != nil {
+			return fmt.Errorf("sonify: render: %w", err)
+		}
+		return nil
+	}
 	i := 0
 	for ev := range events {
 		if ev == nil {
@@ -44,14 +68,14 @@ func (e *Engine) renderEvents(ctx context.Context, events iter.Seq[*event.Event]
 		if i++; i%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		e.mu.Lock()
-		at := e.frameAt(ev.Time)
-		e.mu.Unlock()
-		for at >= e.rpos+maxBlock {
-			if err := e.renderOffline(maxBlock); err != nil {
+		e.in.mu.Lock()
+		at := e.in.frame(ev.Time)
+		e.in.mu.Unlock()
+		for at >= e.r.rpos+maxBlock {
+			if err := block(); err != nil {
 				return err
 			}
-			if e.rpos%(maxBlock*256) == 0 && ctx.Err() != nil {
+			if e.r.rpos%(maxBlock*256) == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
@@ -59,41 +83,12 @@ func (e *Engine) renderEvents(ctx context.Context, events iter.Seq[*event.Event]
 	}
 	// Let what sounds ring out.
 	for t := 0; t < maxTailSecs*e.rate/maxBlock; t++ {
-		if err := e.renderOffline(maxBlock); err != nil {
+		if err := block(); err != nil {
 			return err
 		}
-		if e.quiet() {
+		if e.r.quiet() {
 			break
 		}
 	}
-	return e.wav.finish()
-}
-
-func (e *Engine) renderOffline(n int) error {
-	e.renderBlock(n)
-	if err := e.wav.write(e.out[:2*n]); err != nil {
-		return fmt.Errorf("sonify: render: %w", err)
-	}
 	return nil
-}
-
-// quiet reports whether nothing sounds or waits to sound. Called with rmu held.
-func (e *Engine) quiet() bool {
-	e.mu.Lock()
-	pending := e.rlen + len(e.speechQ)
-	e.mu.Unlock()
-	if pending > 0 || len(e.sched) > 0 || len(e.speeches) > 0 || e.bg.kind != voiceFree {
-		return false
-	}
-	for i := range e.voices {
-		if e.voices[i].kind != voiceFree {
-			return false
-		}
-	}
-	for _, t := range e.tex {
-		if t.level > 0 {
-			return false
-		}
-	}
-	return true
 }
