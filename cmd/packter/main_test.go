@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,24 +77,34 @@ func TestCLIContract(t *testing.T) {
 	}
 }
 
-func freeUDPPort(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().String()
+// syncBuffer is a child's stderr that the test may read while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-// startMonitor runs `packter monitor` in accessible mode on a free port and
-// waits until it answers (its first line on stdout).
-func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, stderr *bytes.Buffer, out *os.File) {
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listeningLine = regexp.MustCompile(`packter \w+: listening on UDP (\S+)`)
+
+// startMonitor runs `packter monitor` in accessible mode on a port the
+// monitor picks itself (no free-port race) and waits until it says where it
+// listens and its console has started (its first line on stdout).
+func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, stderr *syncBuffer, out *os.File) {
 	t.Helper()
-	addr = freeUDPPort(t)
-	args := append([]string{"monitor", "--accessible", "--no-audio", "--voice", "none", "--listen", addr}, extra...)
+	args := append([]string{"monitor", "--accessible", "--no-audio", "--voice", "none", "--listen", "127.0.0.1:0"}, extra...)
 	cmd = exec.Command(packterBin, args...)
-	stderr = &bytes.Buffer{}
+	stderr = &syncBuffer{}
 	cmd.Stderr = stderr
 	f, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {
@@ -107,7 +118,10 @@ func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, st
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if b, _ := os.ReadFile(f.Name()); len(b) > 0 {
+		if m := listeningLine.FindStringSubmatch(stderr.String()); m != nil && addr == "" {
+			addr = m[1]
+		}
+		if b, _ := os.ReadFile(f.Name()); len(b) > 0 && addr != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -219,10 +233,23 @@ func TestSignalsFlushJournal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			journal := filepath.Join(t.TempDir(), "j.jsonl")
-			addr, cmd, stderr, _ := startMonitor(t, "--record", journal)
+			addr, cmd, stderr, stdout := startMonitor(t, "--record", journal)
 			if _, e, code := packter(t, "send", "-v", addr, "--pps", "0", "--count", "500", "--duration", "0"); code != 0 {
 				t.Fatal(e)
 			}
+			// A voice message after the records: once the console prints it,
+			// the monitor has handled every datagram before it (one socket,
+			// handled in order), so the signal cannot come before the records.
+			c, err := net.Dial("udp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte("PACKTERVOICE\nend of the records"))
+			c.Close()
+			waitFor(t, func() bool {
+				b, _ := os.ReadFile(stdout.Name())
+				return bytes.Contains(b, []byte("end of the records"))
+			}, stderr)
 			stop(t, cmd, sig)
 			b, err := os.ReadFile(journal)
 			if err != nil {
@@ -233,14 +260,14 @@ func TestSignalsFlushJournal(t *testing.T) {
 				t.Fatalf("no stats line: %s", stderr)
 			}
 			events, _ := strconv.Atoi(s[2])
-			if lines := bytes.Count(b, []byte("\n")); lines != events || events == 0 {
-				t.Errorf("journal has %d lines for %d events", lines, events)
+			if lines := bytes.Count(b, []byte("\n")); lines != events || events < 501 {
+				t.Errorf("journal has %d lines for %d events, want 501 or more", lines, events)
 			}
 		})
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool, stderr *bytes.Buffer) {
+func waitFor(t *testing.T, cond func() bool, stderr fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
