@@ -170,6 +170,7 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 	}
 	s.voice = q
 	defer q.Close()
+	o.sayOutputs(stderr, s)
 	outputs = append(outputs, speechOutput{q})
 
 	var jw *journal.Writer
@@ -195,7 +196,10 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 		return err
 	}
 	s.monAddr = addrs[0].String()
-	log.Info("monitor listening", "addr", s.monAddr)
+	// Said always: with --listen …:0 this is how scripts and tests learn the port.
+	for _, a := range addrs {
+		fmt.Fprintf(stderr, "packter %s: listening on UDP %s\n", o.name(), a)
+	}
 
 	errc := make(chan error, 4)
 	go func() { errc <- mon.Run(ctx) }()
@@ -254,6 +258,29 @@ func (o *monitorOptions) run(ctx context.Context, stdout, stderr io.Writer, read
 		return merr
 	}
 	return nil
+}
+
+// sayOutputs names, first thing, what the user will hear through: the voice
+// and the sound output, so a silent run explains itself.
+func (o *monitorOptions) sayOutputs(w io.Writer, s *session) {
+	cmd := o.name()
+	voice := s.voice.Backend()
+	if voice == "none" && o.voice != "none" {
+		voice = "none (install espeak-ng or speech-dispatcher to hear alerts spoken)"
+	}
+	sound := "off (--no-audio)"
+	if s.sound != nil {
+		sound = s.sound.Status()
+	}
+	fmt.Fprintf(w, "packter %s: voice %s; sound: %s\n", cmd, voice, sound)
+}
+
+// name is the command for messages: monitor or demo.
+func (o *monitorOptions) name() string {
+	if o.command == "" {
+		return "monitor"
+	}
+	return o.command
 }
 
 type tracerFunc func(ctx context.Context, ev *event.Event) error
