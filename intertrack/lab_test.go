@@ -108,6 +108,9 @@ func mustRun(t testing.TB, name string, args ...string) {
 
 // newLab builds the namespaces and routes, starts the agents, a DP and a TC.
 func newLab(t testing.TB, ctx context.Context) *lab {
+	if testing.Short() {
+		t.Skip("the traceback lab (network namespaces) is skipped with -short")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("the traceback lab needs root to create network namespaces (CI runs it as root)")
 	}
