@@ -1,11 +1,19 @@
 # Conveniences; the README's two commands need nothing but bash and Go.
-.PHONY: demo test build bench fuzz setup
+.PHONY: demo test quick fresh build bench fuzz setup
 
 demo:
 	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
+
+# The quick loop: skips the namespace labs, the board under Xvfb and other slow tests.
+quick:
+	go test -short ./...
+
+# The README's two commands on a fresh Debian root (needs root; a few minutes).
+fresh:
+	bash scripts/fresh.sh
 
 setup:
 	bash scripts/setup.sh test
