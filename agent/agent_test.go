@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,10 +88,29 @@ func pcapOf(t testing.TB, frames [][]byte, step time.Duration) []byte {
 	return buf.Bytes()
 }
 
+// printRun runs -n over capture and returns the datagrams' text without the
+// TIME lines (checked to come before every datagram).
 func printRun(t *testing.T, cfg Config, capture []byte) (string, Stats) {
 	t.Helper()
+	raw, st := printRunRaw(t, cfg, capture)
+	ds, err := SplitPrinted([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, d := range ds {
+		if !d.Timed {
+			t.Fatalf("a datagram without its TIME line: %q", d.Data)
+		}
+		b.Write(d.Data)
+	}
+	return b.String(), st
+}
+
+func printRunRaw(t *testing.T, cfg Config, capture []byte) (string, Stats) {
+	t.Helper()
 	var out bytes.Buffer
-	cfg.Input, cfg.PrintOnly, cfg.Stdout = bytes.NewReader(capture), true, &out
+	cfg.Input.Reader, cfg.Output.PrintOnly, cfg.Output.Stdout = bytes.NewReader(capture), true, &out
 	st, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +134,7 @@ func TestPrintOnlyWireText(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 
-	got, _ = printRun(t, Config{FlagBase: 10, SE: true}, c)
+	got, _ = printRun(t, Config{Output: OutputConfig{FlagBase: 10, SE: true}}, c)
 	if !strings.HasPrefix(got, "PACKTER\n10.0.0.1,192.0.2.9,40000,80,11,TCP src:10.0.0.1(40000) dst:192.0.2.9(80)\nPACKTERSE\nse1.wavPACKTER\n") {
 		t.Fatalf("-f 10 -s: %q", got[:150])
 	}
@@ -125,7 +145,7 @@ func TestPrintOnlyWireText(t *testing.T) {
 
 func TestTraceDescription(t *testing.T) {
 	fr := testFrames(t)
-	got, _ := printRun(t, Config{TraceServer: "tc.example"}, pcapOf(t, fr[:1], time.Millisecond))
+	got, _ := printRun(t, Config{Trace: TraceConfig{Server: "tc.example"}}, pcapOf(t, fr[:1], time.Millisecond))
 	// Mask by the rules: TOS, length, flags/offset, TTL, checksum zeroed; 20 + 8 bytes.
 	ip := append([]byte(nil), fr[0][14:14+28]...)
 	ip[1], ip[2], ip[3], ip[6], ip[7], ip[8], ip[10], ip[11] = 0, 0, 0, 0, 0, 0, 0, 0
@@ -145,12 +165,12 @@ func TestSamplingCountdown(t *testing.T) {
 	for i := range many {
 		many[i] = fr[0]
 	}
-	_, st := printRun(t, Config{Sample: 9, Seed: 42}, pcapOf(t, many, time.Microsecond))
+	_, st := printRun(t, Config{Output: OutputConfig{Sample: 9}, Seed: 42}, pcapOf(t, many, time.Microsecond))
 	// A countdown uniform in 1..9 sends one message in 5 on average.
 	if st.Sent < 3600 || st.Sent > 4400 || st.Sent+st.Sampled != 20000 {
 		t.Fatalf("-R 9 sent %d of %d (sampled %d), want about 4000", st.Sent, st.Records, st.Sampled)
 	}
-	_, st = printRun(t, Config{Sample: 1}, pcapOf(t, many[:100], time.Microsecond))
+	_, st = printRun(t, Config{Output: OutputConfig{Sample: 1}}, pcapOf(t, many[:100], time.Microsecond))
 	if st.Sent != 100 {
 		t.Fatalf("-R 1 sent %d of 100", st.Sent)
 	}
@@ -158,21 +178,33 @@ func TestSamplingCountdown(t *testing.T) {
 
 func TestBulkAndAgentLine(t *testing.T) {
 	fr := testFrames(t)[:3]
-	got, _ := printRun(t, Config{Bulk: 100 * time.Millisecond}, pcapOf(t, fr, 10*time.Millisecond))
+	got, _ := printRun(t, Config{Output: OutputConfig{Bulk: 100 * time.Millisecond}}, pcapOf(t, fr, 10*time.Millisecond))
 	want := "PACKTER\n10.0.0.1,192.0.2.9,40000,80,1,TCP src:10.0.0.1(40000) dst:192.0.2.9(80)\n" +
 		"10.0.0.1,192.0.2.9,5353,53,3,UDP src:10.0.0.1(5353) dst:192.0.2.9(53)\n" +
 		"10.0.0.1,192.0.2.9,768,768,4,ICMPv4 src:10.0.0.1 dst:192.0.2.9 (type:3 code:3)\n"
 	if got != want {
 		t.Fatalf("bulk: %q", got)
 	}
-	// Two records 200 ms apart with a 100 ms window: two datagrams.
-	got, _ = printRun(t, Config{Bulk: 100 * time.Millisecond}, pcapOf(t, fr[:2], 200*time.Millisecond))
-	if strings.Count(got, "PACKTER\n") != 2 {
-		t.Fatalf("bulk window: %q", got)
+	// The window runs on the clock datagrams are sent by, not on capture
+	// time: read as fast as possible, records 200 ms apart in the capture
+	// share a datagram (as PACKTER's agents print them).
+	got, _ = printRun(t, Config{Output: OutputConfig{Bulk: 100 * time.Millisecond}}, pcapOf(t, fr[:2], 200*time.Millisecond))
+	if strings.Count(got, "PACKTER\n") != 1 {
+		t.Fatalf("bulk read flat out: %q", got)
+	}
+	// On a clock that moves 200 ms per reading, the second record finds the
+	// window passed and goes out with the first; the third starts a new one.
+	raw, _ := printRunRaw(t, Config{Output: OutputConfig{Bulk: 100 * time.Millisecond}, Now: steppingClock(200 * time.Millisecond)}, pcapOf(t, fr, time.Millisecond))
+	ds, err := SplitPrinted([]byte(raw))
+	if err != nil || len(ds) != 2 || strings.Count(string(ds[0].Data), "\n") != 3 || strings.Count(string(ds[1].Data), "\n") != 2 {
+		t.Fatalf("bulk window on the clock: %v %q", err, raw)
+	}
+	if !strings.HasPrefix(raw, "TIME 1800000000 400000\nPACKTER\n") {
+		t.Fatalf("TIME line: %q", raw)
 	}
 	key := []byte("secret")
 	now := time.Unix(1800000000, 0)
-	got, _ = printRun(t, Config{AgentID: "lab1", Key: key, Now: func() time.Time { return now }}, pcapOf(t, fr[:1], time.Millisecond))
+	got, _ = printRun(t, Config{Auth: AuthConfig{AgentID: "lab1", Key: key}, Now: func() time.Time { return now }}, pcapOf(t, fr[:1], time.Millisecond))
 	var d protocol.Datagram
 	if err := protocol.Parse([]byte(got), &d); err != nil {
 		t.Fatal(err)
@@ -185,6 +217,47 @@ func TestBulkAndAgentLine(t *testing.T) {
 	}
 }
 
+// steppingClock starts at 1800000000 s and moves step at every reading.
+func steppingClock(step time.Duration) func() time.Time {
+	now := time.Unix(1800000000, 0)
+	return func() time.Time {
+		now = now.Add(step)
+		return now
+	}
+}
+
+// The size limit holds with -n as when sending: records fill datagrams up to
+// --bulk-max, the agent line included, and none is lost.
+func TestBulkSizeLimit(t *testing.T) {
+	var many [][]byte
+	for range 50 {
+		many = append(many, testFrames(t)[:5]...)
+	}
+	plain, _ := printRun(t, Config{}, pcapOf(t, many, time.Millisecond))
+	for _, auth := range []AuthConfig{{}, {AgentID: "lab1", Key: []byte("k")}} {
+		raw, st := printRunRaw(t, Config{Output: OutputConfig{Bulk: time.Hour, BulkMax: 600}, Auth: auth}, pcapOf(t, many, time.Millisecond))
+		ds, err := SplitPrinted([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, d := range ds {
+			if len(d.Data) > 600 || len(d.Data) < 400 {
+				t.Fatalf("%+v: a datagram of %d bytes (limit 600): %q", auth, len(d.Data), d.Data)
+			}
+			body := string(d.Data)
+			if auth.AgentID != "" {
+				_, body, _ = strings.Cut(body, "\n")
+			}
+			lines = append(lines, strings.Split(strings.TrimSuffix(strings.TrimPrefix(body, "PACKTER\n"), "\n"), "\n")...)
+		}
+		if st.Sent != 250 || len(lines) != 250 || strings.Count(plain, "PACKTER\n") != 250 ||
+			strings.Join(lines, "\n")+"\n" != strings.ReplaceAll(plain, "PACKTER\n", "") {
+			t.Fatalf("%+v: %d records in %d datagrams", auth, len(lines), len(ds))
+		}
+	}
+}
+
 func TestSendsToViewer(t *testing.T) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -192,7 +265,7 @@ func TestSendsToViewer(t *testing.T) {
 	}
 	defer pc.Close()
 	c := pcapOf(t, testFrames(t), time.Millisecond)
-	st, err := Run(context.Background(), Config{Viewers: []string{pc.LocalAddr().String()}, Input: bytes.NewReader(c)})
+	st, err := Run(context.Background(), Config{Output: OutputConfig{Viewers: []string{pc.LocalAddr().String()}}, Input: InputConfig{Reader: bytes.NewReader(c)}})
 	if err != nil || st.Sent != 5 {
 		t.Fatalf("%v %+v", err, st)
 	}
@@ -216,7 +289,7 @@ func TestSendsToViewer(t *testing.T) {
 func TestFloodDetectionOnSample(t *testing.T) {
 	for _, mode := range []string{"threshold", "adaptive"} {
 		t.Run(mode, func(t *testing.T) {
-			got, st := printRun(t, Config{Detect: mode}, samples.Capture())
+			got, st := printRun(t, Config{Detection: DetectConfig{Spec: mode}}, samples.Capture())
 			if st.Alerts != 1 {
 				t.Fatalf("%d alerts, want 1", st.Alerts)
 			}
@@ -243,7 +316,7 @@ func TestFloodDetectionOnSample(t *testing.T) {
 func TestThresholdConfigFile(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "packter.conf")
 	os.WriteFile(conf, []byte("# PACKTER 2.5 style\nTH_COUNT=100\nMON_SYN_PIC=syn.png\nMON_SYN_MSG=<b>SYN</b>\nMON_SYN_VOICE=SYN attack\nMON_SYN_SOUND=5000,Alarm.wav\nMON_OPT_MSG_HEAD=[alert] \n"), 0o644)
-	got, st := printRun(t, Config{Detect: "threshold,config=" + conf}, samples.Capture())
+	got, st := printRun(t, Config{Detection: DetectConfig{Spec: "threshold,config=" + conf}}, samples.Capture())
 	if st.Alerts != 1 {
 		t.Fatalf("%d alerts", st.Alerts)
 	}
@@ -252,18 +325,10 @@ func TestThresholdConfigFile(t *testing.T) {
 			t.Fatalf("missing %q", w)
 		}
 	}
-	if _, err := newDetector("threshold,bogus=1"); err == nil {
-		t.Fatal("unknown setting accepted")
-	}
-	if _, err := newDetector("magic"); err == nil {
-		t.Fatal("unknown mode accepted")
-	}
-}
-
-func TestSpeakNumber(t *testing.T) {
-	for v, want := range map[float64]string{850: "850", 1500: "1.5 thousand", 1000: "1 thousand", 12345: "12 thousand", 2.34e6: "2.3 million"} {
-		if got := speakNumber(v); got != want {
-			t.Errorf("speakNumber(%v) = %q, want %q", v, got, want)
+	for _, bad := range []string{"threshold,bogus=1", "magic", "threshold,config=/nonexistent/packter.conf"} {
+		var ue *UsageError
+		if _, err := newDetector(bad); !errors.As(err, &ue) {
+			t.Fatalf("%s: %v, want a usage error", bad, err)
 		}
 	}
 }
@@ -274,11 +339,11 @@ func TestBadCaptures(t *testing.T) {
 	if !st.Truncated || st.Records < 19000 {
 		t.Fatalf("truncated file: %+v", st)
 	}
-	_, err := Run(context.Background(), Config{PrintOnly: true, Stdout: &bytes.Buffer{}, Input: strings.NewReader("not a capture")})
+	_, err := Run(context.Background(), Config{Output: OutputConfig{PrintOnly: true, Stdout: &bytes.Buffer{}}, Input: InputConfig{Reader: strings.NewReader("not a capture")}})
 	if err == nil || !strings.Contains(err.Error(), "cannot read capture") {
 		t.Fatalf("garbage: %v", err)
 	}
-	_, err = Run(context.Background(), Config{PrintOnly: true, Stdout: &bytes.Buffer{}, ReadFile: "/nonexistent/x.pcap"})
+	_, err = Run(context.Background(), Config{Output: OutputConfig{PrintOnly: true, Stdout: &bytes.Buffer{}}, Input: InputConfig{ReadFile: "/nonexistent/x.pcap"}})
 	if err == nil || err.Error() != "cannot read capture /nonexistent/x.pcap: no such file or directory" {
 		t.Fatalf("missing file: %v", err)
 	}
@@ -296,7 +361,7 @@ func TestFilterAndRecords(t *testing.T) {
 		t.Skip("tcpdump (the filter compiler) is not installed")
 	}
 	c := pcapOf(t, testFrames(t), time.Millisecond)
-	got, st := printRun(t, Config{Filter: "udp or icmp6"}, c)
+	got, st := printRun(t, Config{Input: InputConfig{Filter: "udp or icmp6"}}, c)
 	if st.Records != 2 || st.Filtered != 4 || !strings.Contains(got, ",3,UDP") || !strings.Contains(got, ",9,ICMPv6") {
 		t.Fatalf("filter: %+v\n%s", st, got)
 	}

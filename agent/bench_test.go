@@ -19,7 +19,7 @@ func BenchmarkPrintTrace(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(c)))
 	for b.Loop() {
-		st, err := Run(context.Background(), Config{PrintOnly: true, TraceServer: "host", Stdout: io.Discard, Input: bytes.NewReader(c)})
+		st, err := Run(context.Background(), Config{Output: OutputConfig{PrintOnly: true, Stdout: io.Discard}, Trace: TraceConfig{Server: "host"}, Input: InputConfig{Reader: bytes.NewReader(c)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func BenchmarkPrintTrace(b *testing.B) {
 // to show zero allocations per packet in steady state.
 func BenchmarkPacketPath(b *testing.B) {
 	fr := testFrames(b)[0]
-	a, err := newAgent(Config{PrintOnly: true, TraceServer: "host"}, newPrinter(Config{Stdout: io.Discard}))
+	a, err := newAgent(Config{Output: OutputConfig{PrintOnly: true}, Trace: TraceConfig{Server: "host"}}, newPrinter(Config{Output: OutputConfig{Stdout: io.Discard}}))
 	if err != nil {
 		b.Fatal(err)
 	}

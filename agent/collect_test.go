@@ -48,7 +48,7 @@ func TestNetFlowCollector(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, Config{NetFlow: addr, Viewers: []string{viewer.LocalAddr().String()}})
+		_, err := Run(ctx, Config{Input: InputConfig{Collectors: map[string]string{"netflow": addr}}, Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}})
 		done <- err
 	}()
 	conn, err := net.Dial("udp", addr)

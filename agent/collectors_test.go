@@ -92,7 +92,7 @@ func startCollectors(t *testing.T, cfg Config) *collectorRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Viewers = []string{viewer.LocalAddr().String()}
+	cfg.Output.Viewers = []string{viewer.LocalAddr().String()}
 	ctx, cancel := context.WithCancel(t.Context())
 	r := &collectorRig{viewer: viewer, cancel: cancel, done: make(chan error, 1)}
 	go func() {
@@ -223,7 +223,7 @@ func TestSFlowThroughAgent(t *testing.T) {
 	udp6 := ipv6Pkt(17, "2001:db8::1", "2001:db8::2", udpHdr(5353, 53, "query"))
 	fin := ipv4Pkt(6, "10.3.3.3", "10.4.4.4", 9, tcpHdr(443, 40000, capture.TCPFin|capture.TCPAck))
 	addr := freeUDP(t)
-	r := startCollectors(t, Config{SFlow: addr, TraceServer: "192.0.2.9"})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"sflow": addr}}, Trace: TraceConfig{Server: "192.0.2.9"}})
 	r.exchange(t, sendUDP(addr, sflowV5(ether(syn), ether(udp6), ether(fin))),
 		"PACKTER\n10.1.1.1,10.2.2.2,1234,80,1,"+traceHex(t, syn)+"-192.0.2.9\n",
 		"PACKTER\n2001:db8::1,2001:db8::2,5353,53,8,"+traceHex(t, udp6)+"-192.0.2.9\n",
@@ -275,7 +275,7 @@ func TestIPFIXThroughAgent(t *testing.T) {
 		ip("2001:db8::b").ip("2001:db8::a").u16(443).u16(2000).u8(6).u8(capture.TCPRst).u32(1).u32(60))
 	icmp := ipfixSet(258, be(nil).ip("10.7.7.7").ip("10.8.8.8").u8(1).u16(8<<8|0).u32(4))
 	addr := freeUDP(t)
-	r := startCollectors(t, Config{IPFIX: addr})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": addr}}})
 	r.exchange(t, sendUDP(addr, ipfixMsg(tmpl, v4, v6, icmp)),
 		"PACKTER\n10.1.1.1,10.2.2.2,1234,80,1,TCP src:10.1.1.1(1234) dst:10.2.2.2(80)\n",
 		"PACKTER\n10.2.2.2,10.1.1.1,80,1234,2,TCP src:10.2.2.2(80) dst:10.1.1.1(1234)\n",
@@ -320,13 +320,13 @@ func TestSnortThroughAgent(t *testing.T) {
 
 	t.Run("incident", func(t *testing.T) {
 		path := sock(t)
-		r := startCollectors(t, Config{Snort: path})
+		r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"snort": path}}})
 		r.exchange(t, sendUnixgram(path, snortAlertpkt("ET SCAN Potential SSH Scan", 1, 2001219, 20, ether(scan))),
 			"PACKTER\n198.51.100.7,10.2.2.2,40000,22,1,Incident:ET SCAN Potential SSH Scan sid:2001219 gen:1 rev:20\n")
 	})
 	t.Run("no packet", func(t *testing.T) {
 		path := sock(t)
-		r := startCollectors(t, Config{Snort: path})
+		r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"snort": path}}})
 		r.exchange(t, sendUnixgram(path, snortAlertpkt("Portscan <detected> & logged", 122, 1, 1, nil)),
 			"PACKTERMSG\n,Incident:Portscan &lt;detected&gt; &amp; logged sid:1 gen:122 rev:1\n",
 			"PACKTERSOUND\n30000,Detection.wav\n",
@@ -334,7 +334,7 @@ func TestSnortThroughAgent(t *testing.T) {
 	})
 	t.Run("traceback", func(t *testing.T) {
 		path := sock(t)
-		r := startCollectors(t, Config{Snort: path, TraceServer: "192.0.2.9"})
+		r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"snort": path}}, Trace: TraceConfig{Server: "192.0.2.9"}})
 		r.exchange(t, sendUnixgram(path, snortAlertpkt("ET SCAN Potential SSH Scan", 1, 2001219, 20, ether(scan))),
 			"PACKTER\n198.51.100.7,10.2.2.2,40000,22,1,"+traceHex(t, scan)+"-192.0.2.9\n")
 	})
@@ -351,7 +351,7 @@ func TestEVEThroughAgent(t *testing.T) {
 		`{"timestamp":"2026-11-28T05:00:02.000000+0000","event_type":"alert","src_ip":"2001:db8::66","src_port":4444,"dest_ip":"2001:db8::2","dest_port":53,"proto":"UDP","alert":{"signature":"ET DNS Query to a Suspicious Domain","signature_id":2013,"gid":1,"rev":2,"severity":2}}`,
 		`{"timestamp":"2026-11-28T05:00:03.000000+0000","event_type":"alert","src_ip":"10.7.7.7","dest_ip":"10.2.2.2","proto":"ICMP","icmp_type":8,"icmp_code":0,"alert":{"signature":"GPL ICMP PING","signature_id":2100384,"gid":1,"rev":5,"severity":3}}`,
 	}, "\n") + "\n"
-	r := startCollectors(t, Config{EVE: "unixgram:" + path, EVESeverity: 2})
+	r := startCollectors(t, Config{Input: InputConfig{EVESeverity: 2, Collectors: map[string]string{"eve": "unixgram:" + path}}})
 	r.exchange(t, sendUnixgram(path, []byte(lines)),
 		"PACKTER\n203.0.113.5,10.2.2.2,51000,80,0,Incident:ET WEB_SERVER Possible SQL Injection sid:2006445 gen:1 rev:14\n",
 		"PACKTERMSG\n,Intrusion alert, severity 1: ET WEB_SERVER Possible SQL Injection, from 203.0.113.5\n",
@@ -386,7 +386,7 @@ func TestSoftflowdIPFIXThroughAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeUDP(t)
-	r := startCollectors(t, Config{IPFIX: addr})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": addr}}})
 	// softflowd sends once: first make sure the collector listens, with a
 	// hand-built flow whose record is told apart by its address.
 	probe := ipfixMsg(

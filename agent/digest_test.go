@@ -42,7 +42,7 @@ func TestDigestsAnswerForWhatTheAgentSaw(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, Config{PrintOnly: true, Stdout: io.Discard, Input: bytes.NewReader(samples.Capture()), AS: 64500, Digests: addr})
+		_, err := Run(ctx, Config{Output: OutputConfig{PrintOnly: true, Stdout: io.Discard}, Input: InputConfig{Reader: bytes.NewReader(samples.Capture())}, Trace: TraceConfig{AS: 64500, Digests: addr}})
 		done <- err
 	}()
 	deadline := time.Now().Add(20 * time.Second)

@@ -18,7 +18,7 @@ func FuzzFrame(f *testing.F) {
 	f.Add(uint32(101), []byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Fuzz(func(t *testing.T, link uint32, data []byte) {
 		var got []byte
-		a, err := newAgent(Config{TraceServer: "tc", SE: true, Detect: "adaptive,window=10,warmup=1"}, funcOut(func(_ time.Time, r *protocol.Record) error {
+		a, err := newAgent(Config{Trace: TraceConfig{Server: "tc"}, Output: OutputConfig{SE: true}, Detection: DetectConfig{Spec: "adaptive,window=10,warmup=1"}}, funcOut(func(_ time.Time, r *protocol.Record) error {
 			got = protocol.AppendPacket(got[:0], *r)
 			return nil
 		}))

@@ -86,8 +86,7 @@ func TestLiveCaptureVeth(t *testing.T) {
 	ready := make(chan struct{})
 	done := make(chan Stats, 1)
 	go func() {
-		st, err := Run(ctx, Config{Iface: here, Filter: "udp port 9999", Viewers: []string{viewer.LocalAddr().String()},
-			Ready: func() { close(ready) }})
+		st, err := Run(ctx, Config{Input: InputConfig{Iface: here, Filter: "udp port 9999", Ready: func() { close(ready) }}, Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}})
 		if err != nil {
 			t.Errorf("Run: %v", err)
 		}
@@ -124,7 +123,7 @@ func TestLiveCaptureVeth(t *testing.T) {
 }
 
 func TestLiveErrors(t *testing.T) {
-	_, err := Run(context.Background(), Config{Iface: "nonexistent0", PrintOnly: true})
+	_, err := Run(context.Background(), Config{Input: InputConfig{Iface: "nonexistent0"}, Output: OutputConfig{PrintOnly: true}})
 	if err == nil || !strings.Contains(err.Error(), `there is no network interface named "nonexistent0"`) {
 		t.Fatalf("missing interface: %v", err)
 	}
@@ -157,8 +156,7 @@ func TestLiveMatchesFile(t *testing.T) {
 		// Only the replayed traffic: the veth's own IPv6 chatter (router
 		// solicitations, MLD, duplicate address detection) comes from link-local
 		// or unspecified addresses.
-		st, err := Run(ctx, Config{Iface: here, Filter: "not (src net fe80::/10 or src host ::)", Viewers: []string{viewer.LocalAddr().String()},
-			Ready: func() { close(ready) }})
+		st, err := Run(ctx, Config{Input: InputConfig{Iface: here, Filter: "not (src net fe80::/10 or src host ::)", Ready: func() { close(ready) }}, Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}})
 		if err != nil {
 			t.Errorf("Run: %v", err)
 		}
@@ -226,7 +224,7 @@ func recordLines(s string) []string {
 // (setpriv drops it from the bounding set) and checks the one-sentence error.
 func TestLiveWithoutPermission(t *testing.T) {
 	if os.Getenv("PACKTER_NO_RAW_HELPER") == "1" {
-		_, err := Run(context.Background(), Config{Iface: "lo", PrintOnly: true})
+		_, err := Run(context.Background(), Config{Input: InputConfig{Iface: "lo"}, Output: OutputConfig{PrintOnly: true}})
 		fmt.Print(err)
 		return
 	}
@@ -261,7 +259,7 @@ func TestPacingStopsOnCancel(t *testing.T) {
 	c := pcapOf(t, fr[:2], time.Hour) // the second packet is an hour later
 	done := make(chan Stats, 1)
 	go func() {
-		st, _ := Run(ctx, Config{Viewers: []string{viewer.LocalAddr().String()}, Input: bytes.NewReader(c), Speed: 1})
+		st, _ := Run(ctx, Config{Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}, Input: InputConfig{Reader: bytes.NewReader(c), Speed: 1}})
 		done <- st
 	}()
 	buf := make([]byte, 2048)

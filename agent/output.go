@@ -2,22 +2,32 @@ package agent
 
 import (
 	"bufio"
+	"strconv"
 	"time"
 
 	"github.com/packter/packter/protocol"
 )
 
-// printer is -n: the wire text on stdout, exactly as PACKTER's agent prints it
-// without its TIME lines. With -B, records within the bulk window (in capture
-// time) share one datagram; with -A the PACKTERAGENT line comes first.
+// printer is -n: what the agent would send, on stdout, exactly as PACKTER's
+// agents print it: before each datagram a line `TIME <sec> <usec>` (the wall
+// time it would be sent; PACKTER's pt_replay replays by these lines and
+// tools split datagrams at them), then the datagram's text as sent, with
+// the PACKTERAGENT line first under -A. With -B, records gather into bulk
+// datagrams exactly as when sending: the window runs on the clock the
+// datagrams go out by, so a file read as fast as possible (--speed 0) fills
+// datagrams up to the size limit, as PACKTER's agents do.
 type printer struct {
-	w         *bufio.Writer
-	cfg       Config
-	buf       []byte // one datagram being formatted
-	line      []byte // one bulk record line
-	bulk      []byte // pending bulk records (without header)
-	bulkFirst time.Time
-	signed    []byte
+	w       *bufio.Writer
+	now     func() time.Time
+	agentID string
+	key     []byte
+	window  time.Duration // -B
+	max     int           // bulk datagram size limit, agent line included
+	buf     []byte        // one datagram being formatted
+	line    []byte        // one bulk record line
+	bulk    []byte        // pending bulk records (without header)
+	first   time.Time     // when the pending bulk datagram was started
+	signed  []byte
 	// live: the input arrives over time (interface, collectors, a paced file),
 	// so each datagram is written out at once; a file read flat out is
 	// buffered for speed.
@@ -25,62 +35,104 @@ type printer struct {
 }
 
 func newPrinter(cfg Config) *printer {
-	return &printer{
-		w:      bufio.NewWriterSize(cfg.Stdout, 64<<10),
-		cfg:    cfg,
-		buf:    make([]byte, 0, 2048),
-		line:   make([]byte, 0, 512),
-		bulk:   make([]byte, 0, cfg.BulkMax),
-		signed: make([]byte, 0, 2048),
-		live:   (cfg.ReadFile == "" && cfg.Input == nil) || cfg.Speed > 0,
+	cfg.defaults()
+	p := &printer{
+		w:       bufio.NewWriterSize(cfg.Output.Stdout, 64<<10),
+		now:     cfg.Now,
+		agentID: cfg.Auth.AgentID,
+		key:     cfg.Auth.Key,
+		window:  cfg.Output.Bulk,
+		max:     cfg.Output.BulkMax,
+		buf:     make([]byte, 0, 2048),
+		line:    make([]byte, 0, 512),
+		signed:  make([]byte, 0, 2048),
+		live:    !cfg.Input.fromFile() || cfg.Input.Speed > 0,
 	}
+	if p.window > 0 {
+		p.bulk = make([]byte, 0, cfg.Output.BulkMax)
+	}
+	if p.agentID != "" {
+		// As protocol.Sender counts it: the agent line travels in the same datagram.
+		p.max -= len("PACKTERAGENT ,1234567890,\n") + len(p.agentID) + 64
+	}
+	return p
 }
 
-func (p *printer) record(ts time.Time, rec *protocol.Record) error {
-	if p.cfg.Bulk <= 0 {
+const header = "PACKTER\n"
+
+func (p *printer) record(_ time.Time, rec *protocol.Record) error {
+	if p.window <= 0 {
 		// protocol.AppendPacket's form, without copying the record into a variadic slice.
-		b := append(p.buf[:0], "PACKTER\n"...)
+		b := append(p.buf[:0], header...)
 		b = protocol.AppendRecord(b, rec)
 		p.buf = append(b, '\n')
-		return p.write(p.buf)
+		return p.write(p.buf, p.now())
 	}
 	line := protocol.AppendRecord(p.line[:0], rec)
 	line = append(line, '\n')
 	p.line = line
-	if len(p.bulk) > 0 && (len(p.bulk)+len(line)+len("PACKTER\n") > p.cfg.BulkMax || ts.Sub(p.bulkFirst) >= p.cfg.Bulk) {
-		if err := p.flushBulk(); err != nil {
+	// PACKTER's order: make room, start the window, add, then send if the
+	// window has passed (the record that finds it passed goes with it).
+	if len(p.bulk) > 0 && len(header)+len(p.bulk)+len(line) > p.max {
+		if err := p.flushBulk(p.now()); err != nil {
 			return err
 		}
 	}
+	now := p.now()
 	if len(p.bulk) == 0 {
-		p.bulkFirst = ts
+		p.first = now
 	}
 	p.bulk = append(p.bulk, line...)
+	if now.Sub(p.first) >= p.window {
+		return p.flushBulk(now)
+	}
 	return nil
 }
 
-func (p *printer) flushBulk() error {
+// expire prints the pending bulk datagram if its window has passed.
+func (p *printer) expire() error {
 	if len(p.bulk) == 0 {
 		return nil
 	}
-	d := append(p.buf[:0], "PACKTER\n"...)
+	if now := p.now(); now.Sub(p.first) >= p.window {
+		return p.flushBulk(now)
+	}
+	return nil
+}
+
+func (p *printer) flushBulk(now time.Time) error {
+	if len(p.bulk) == 0 {
+		return nil
+	}
+	d := append(p.buf[:0], header...)
 	d = append(d, p.bulk...)
 	p.buf = d
 	p.bulk = p.bulk[:0]
-	return p.write(d)
+	return p.write(d, now)
 }
 
 func (p *printer) datagram(body []byte) error {
-	if err := p.flushBulk(); err != nil { // keep the order, as PACKTER does
+	now := p.now()
+	if err := p.flushBulk(now); err != nil { // keep the order, as PACKTER does
 		return err
 	}
-	return p.write(body)
+	return p.write(body, now)
 }
 
-func (p *printer) write(d []byte) error {
-	if p.cfg.AgentID != "" {
-		p.signed = protocol.AppendAgent(p.signed[:0], p.cfg.AgentID, p.cfg.Key, p.cfg.Now(), d)
+// write prints one datagram: its TIME line, then its text.
+func (p *printer) write(d []byte, now time.Time) error {
+	if p.agentID != "" {
+		p.signed = protocol.AppendAgent(p.signed[:0], p.agentID, p.key, now, d)
 		d = p.signed
+	}
+	var stamp [48]byte
+	t := append(stamp[:0], "TIME "...)
+	t = strconv.AppendInt(t, now.Unix(), 10)
+	t = append(t, ' ')
+	t = strconv.AppendInt(t, int64(now.Nanosecond()/1000), 10)
+	t = append(t, '\n')
+	if _, err := p.w.Write(t); err != nil {
+		return err
 	}
 	if _, err := p.w.Write(d); err != nil {
 		return err
@@ -92,7 +144,7 @@ func (p *printer) write(d []byte) error {
 }
 
 func (p *printer) flush() error {
-	if err := p.flushBulk(); err != nil {
+	if err := p.flushBulk(p.now()); err != nil {
 		return err
 	}
 	return p.w.Flush()

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -10,39 +9,6 @@ import (
 	"github.com/packter/packter/collect"
 	"github.com/packter/packter/protocol"
 )
-
-// alert sends a flood alert as PACKTER's thmon does: PACKTERMSG, PACKTERSOUND,
-// PACKTERVOICE (and the sky texture when configured). Alerts are not sampled.
-// a.mu is held.
-func (a *agent) alert(al *alert) error {
-	a.stats.Alerts++
-	a.log.Warn("flood detected", "alert", al.Voice, "target", al.Target.String(), "pps", int(al.PPS), "window", al.Window)
-	pic, text, _ := strings.Cut(al.Msg, ",")
-	if err := a.out.datagram(protocol.AppendMessage(a.ctl[:0], pic, text)); err != nil {
-		return err
-	}
-	if err := a.out.datagram(appendSoundBody(a.ctl[:0], al.Sound)); err != nil {
-		return err
-	}
-	if err := a.out.datagram(protocol.AppendVoice(a.ctl[:0], al.Voice)); err != nil {
-		return err
-	}
-	if al.Sky != "" {
-		if err := a.out.datagram(protocol.AppendSky(a.ctl[:0], al.Sky)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// appendSoundBody writes PACKTERSOUND from a "TIME,FILE" body as configured.
-func appendSoundBody(b []byte, body string) []byte {
-	t, file, _ := strings.Cut(body, ",")
-	if ms, err := strconv.Atoi(strings.TrimSpace(t)); err == nil {
-		return protocol.AppendSound(b, ms, file)
-	}
-	return protocol.AppendSound(b, 30000, body)
-}
 
 // agentSink is the agent as collectors see it (collect.Sink). Collectors call
 // it from their own goroutines; the agent's lock serialises them with capture.
@@ -75,11 +41,11 @@ func (s *agentSink) Flow(f *collect.Flow) {
 		return
 	}
 	// A flow has no packet to hash: its description stays readable even with -T.
-	trace := a.cfg.TraceServer
-	a.cfg.TraceServer = ""
-	err := a.packet(f.Time, &p, f.Desc, [16]byte{}, false, false)
-	a.cfg.TraceServer = trace
-	if err != nil {
+	ds := descDefault
+	if f.Desc != "" {
+		ds = descGiven
+	}
+	if err := a.packet(f.Time, &p, ds, f.Desc, [16]byte{}, false, false); err != nil {
 		a.log.Warn("flow record not sent", "err", err)
 	}
 }
@@ -99,4 +65,9 @@ func (s *agentSink) Alert(text string) {
 			return
 		}
 	}
+}
+
+// htmlEscape escapes what PACKTERMSG's HTML would read as markup.
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -75,11 +75,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		s.voice.Say("Packter demo. Playing three minutes of a small office network. Select a packet and press T to trace it.", speech.Important)
 		go func() {
 			_, err := agent.Run(ctx, agent.Config{
-				Input:       bytes.NewReader(samples.Capture()),
-				Viewers:     []string{s.monAddr},
-				TraceServer: pair.TCAddr,
-				Speed:       pace,
-				Detect:      "adaptive",
+				Input:     agent.InputConfig{Reader: bytes.NewReader(samples.Capture()), Speed: pace},
+				Output:    agent.OutputConfig{Viewers: []string{s.monAddr}},
+				Trace:     agent.TraceConfig{Server: pair.TCAddr},
+				Detection: agent.DetectConfig{Spec: "adaptive"},
 				// The agent's alerts reach the monitor as datagrams; its own log
 				// would say them a second time.
 				Logger: slog.New(s.logs.WithLevel(slog.LevelError)),
@@ -118,7 +117,7 @@ func startDemoTraceback(ctx context.Context, s *session) (*intertrack.Pair, erro
 	store(demoHome)
 	store(demoTransit)
 	now := time.Now()
-	err := agent.Records(ctx, bytes.NewReader(samples.Capture()), agent.Config{TraceServer: "demo"}, func(_ time.Time, r *protocol.Record) error {
+	err := agent.Records(ctx, bytes.NewReader(samples.Capture()), agent.Config{Trace: agent.TraceConfig{Server: "demo"}}, func(_ time.Time, r *protocol.Record) error {
 		hash, _, ok := protocol.SplitTraceDesc(string(r.Desc))
 		if !ok || !r.Src.IsIP() {
 			return nil

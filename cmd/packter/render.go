@@ -37,7 +37,8 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *in == "" || *out == "" {
 		return usagef("needs -r CAPTURE and --wav OUT")
 	}
-	cfg := agent.Config{Filter: strings.Join(fs.Args(), " "), Detect: *detect, Sample: *sample, FlagBase: *base, Seed: 1}
+	cfg := agent.Config{Input: agent.InputConfig{Filter: strings.Join(fs.Args(), " ")}, Detection: agent.DetectConfig{Spec: *detect},
+		Output: agent.OutputConfig{Sample: *sample, FlagBase: *base}, Seed: 1}
 	f, err := os.Open(*in)
 	if err != nil {
 		return fmt.Errorf("cannot read the capture: %w", err)

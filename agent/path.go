@@ -1,0 +1,244 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/packter/packter/capture"
+	"github.com/packter/packter/detect"
+	"github.com/packter/packter/protocol"
+)
+
+// runFile reads the capture file or Reader, paced by Speed.
+func (a *agent) runFile(ctx context.Context) error {
+	r := a.cfg.Input.Reader
+	name := "input"
+	if r == nil {
+		name = a.cfg.Input.ReadFile
+		f, err := os.Open(a.cfg.Input.ReadFile)
+		if err != nil {
+			return fmt.Errorf("cannot read capture %s: %w", a.cfg.Input.ReadFile, unwrapPath(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	rd, err := capture.NewReader(bufio.NewReaderSize(r, 0)) // the reader buffers itself
+	if err != nil {
+		return fmt.Errorf("cannot read capture %s: %w", name, err)
+	}
+	var fr capture.Frame
+	var first time.Time
+	var wall time.Time
+	var timer *time.Timer
+	for n := 0; ; n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := rd.Next(&fr)
+		if err == io.EOF {
+			return nil
+		}
+		if errors.Is(err, capture.ErrTruncated) {
+			a.mu.Lock()
+			a.stats.Truncated = true
+			a.stats.Bad++
+			a.mu.Unlock()
+			a.log.Warn("capture ends in the middle of a packet; the last one was skipped", "file", name)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read capture %s: %w", name, err)
+		}
+		if a.cfg.Input.Speed > 0 && !fr.Time.IsZero() {
+			if first.IsZero() {
+				first, wall = fr.Time, time.Now()
+			} else if d := time.Duration(float64(fr.Time.Sub(first))/a.cfg.Input.Speed) - time.Since(wall); d > time.Millisecond {
+				if timer == nil {
+					timer = time.NewTimer(d)
+				} else {
+					timer.Reset(d)
+				}
+				select {
+				case <-ctx.Done():
+					timer.Stop()
+					return ctx.Err()
+				case <-timer.C:
+				}
+			}
+		}
+		a.lock()
+		err = a.frame(ctx, fr.Link, fr.Data, fr.Time, "", true)
+		a.unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// runLive captures from the interface until ctx ends.
+func (a *agent) runLive(ctx context.Context) error {
+	l, err := capture.OpenLive(ctx, a.cfg.Input.Iface, a.cfg.Input.Filter)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if a.cfg.Input.Ready != nil {
+		a.cfg.Input.Ready()
+	}
+	var fr capture.Frame
+	for {
+		if err := l.Next(ctx, &fr); err != nil {
+			_, drops := l.Stats()
+			a.mu.Lock()
+			a.stats.KernelDrops += drops
+			a.mu.Unlock()
+			return err
+		}
+		a.lock()
+		err := a.frame(ctx, fr.Link, fr.Data, fr.Time, "", false)
+		a.unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// frame is the packet path: filter, decode, digest, detect, record, send.
+// userFilter applies the BPF filter in user space (files; live filters run in
+// the kernel). desc overrides the default description (collectors). a.mu is held.
+func (a *agent) frame(ctx context.Context, link uint32, data []byte, ts time.Time, desc string, userFilter bool) error {
+	a.stats.Frames++
+	if userFilter && a.cfg.Input.Filter != "" {
+		f, ok := a.filters[link]
+		if !ok {
+			prog, err := capture.CompileFilter(ctx, link, 1<<18, a.cfg.Input.Filter)
+			if err != nil {
+				return err
+			}
+			if f, err = capture.NewFilter(prog); err != nil {
+				return err
+			}
+			a.filters[link] = f
+		}
+		if !f.Match(data) {
+			a.stats.Filtered++
+			return nil
+		}
+	}
+	p := &a.pkt
+	if err := capture.Decode(link, data, p); err != nil {
+		switch {
+		case err == capture.ErrNotIP:
+			a.stats.NotIP++
+		case err == capture.ErrProtocol:
+			a.stats.Ignored++
+		default:
+			a.stats.Bad++
+		}
+		return nil
+	}
+	var sum [16]byte
+	hashed := false
+	if a.digests != nil || a.cfg.Trace.Server != "" {
+		sum, hashed = capture.TraceHash(p.IP, p.V6)
+		if hashed && a.digests != nil {
+			a.digests.Insert(sum, ts)
+		}
+	}
+	flood := false
+	if a.det != nil {
+		m := detect.Classify(p.Proto, p.TCPFlags)
+		if al := a.det.Observe(ts, p.Dst, m); al != nil {
+			if err := a.alert(al); err != nil {
+				return err
+			}
+		}
+		flood = a.det.Flooding(ts, p.Dst, m)
+	}
+	var ds descSource
+	switch {
+	case a.cfg.Trace.Server != "":
+		ds = descTrace
+	case desc != "":
+		ds = descGiven
+	}
+	return a.packet(ts, p, ds, desc, sum, hashed, flood)
+}
+
+// descSource is where a record's description comes from.
+type descSource uint8
+
+const (
+	descDefault descSource = iota // PACKTER's "TCP src:A(p) dst:B(q)"
+	descGiven                     // a collector's text
+	descTrace                     // HASH-SERVER for traceback (-T)
+)
+
+// packet builds and emits the record for a decoded packet. a.mu is held.
+func (a *agent) packet(ts time.Time, p *capture.Packet, ds descSource, desc string, sum [16]byte, hashed, flood bool) error {
+	flag := p.Flag()
+	r := &a.rec
+	r.Src, r.Dst = protocol.AddrFrom(p.Src), protocol.AddrFrom(p.Dst)
+	sp, dp := p.Ports()
+	r.SPort, r.DPort = protocol.PortFrom(sp), protocol.PortFrom(dp)
+	r.Flag = flag + a.cfg.Output.FlagBase
+	r.Model = nil
+	if flood {
+		r.Model = floodModel
+	}
+	d := a.desc[:0]
+	switch ds {
+	case descTrace:
+		if hashed {
+			d = capture.AppendHex(d, sum)
+		}
+		d = append(d, '-')
+		d = append(d, a.cfg.Trace.Server...)
+	case descGiven:
+		d = append(d, desc...)
+	default:
+		d = p.AppendDesc(d)
+	}
+	a.desc = d
+	r.Desc = d
+	return a.emit(ts, r, flag)
+}
+
+var floodModel = []byte(protocol.FloodModel)
+
+// emit sends a record, and with -s its sound effect, through the countdown.
+func (a *agent) emit(ts time.Time, r *protocol.Record, flag int) error {
+	a.stats.Records++
+	if r.Model != nil {
+		a.stats.Flood++
+	}
+	if a.pass() {
+		a.stats.Sent++
+		if err := a.out.record(ts, r); err != nil {
+			return err
+		}
+	}
+	if a.cfg.Output.SE && a.pass() {
+		// PACKTER names the effect by the flag without its base: se0.wav .. se9.wav.
+		a.ctl = appendSEName(protocol.AppendSE(a.ctl[:0], ""), flag)
+		if err := a.out.datagram(a.ctl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendSEName(b []byte, flag int) []byte {
+	b = append(b, "se"...)
+	if flag >= 0 && flag <= 9 {
+		b = append(b, byte('0'+flag))
+	} else {
+		b = fmt.Appendf(b, "%d", flag)
+	}
+	return append(b, ".wav"...)
+}
