@@ -118,17 +118,35 @@ func FuzzText(f *testing.F) {
 		"scan from [2001:db8::1]:443 and ::ffff:10.0.0.1",
 		"--help; $(touch x) `touch x`\x00\x1b[2J",
 		"1,500,000 12,34 999999999999999999999",
+		"from AS 64540, through AS:64510 AS4200000001 port 59764 12345/s",
+		"9e107d9d372bb6826bd81d3542a42dfd-192.0.2.1 hash 3c5e 0x1234567890abcdef0",
+		"[[k'Il]] [[volm 0]] ]]][[[",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// Packter's own long answers are said in parts, each within the limit.
+		q := &Queue{cfg: Config{MaxChars: 50}}
+		parts := q.prepare(KindStatus, s)
+		if len(parts) > maxParts {
+			t.Fatalf("%d parts", len(parts))
+		}
+		for _, p := range parts {
+			if n := utf8.RuneCountInString(p); n == 0 || n > 50 || !utf8.ValidString(p) {
+				t.Fatalf("prepare(%q): part %q", s, p)
+			}
+		}
 		for name, out := range map[string]string{
 			"Clean":       Clean(s),
 			"PlainHTML":   clean(PlainHTML(s), DefaultMaxChars),
 			"Speakable":   Clean(Speakable(s)),
 			"SayAddr":     SayAddr(s),
 			"Clean(HTML)": Clean(PlainHTML(s)),
+			"Defuse":      Defuse(Clean(Speakable(s))),
 		} {
+			if name == "Defuse" && strings.ContainsAny(out, "[]") {
+				t.Fatalf("Defuse(%q) keeps a square bracket: %q", s, out)
+			}
 			if !utf8.ValidString(out) {
 				t.Fatalf("%s(%q) is not UTF-8: %q", name, s, out)
 			}
