@@ -47,6 +47,8 @@ type intake struct {
 	allTokens float64
 	allNs     int64
 	skip      [10]uint32
+	busy      [10]float64 // events in the last second or so, decaying (the loudness law)
+	busyNs    [10]int64
 	fgLast    [3]int64
 	total     uint64
 	notes     uint64 // note cues queued, for tests and figures
@@ -125,7 +127,9 @@ func (in *intake) packet(ev *event.Event, th *Theme) {
 	c := cue.Class
 	in.sh.counts[c].Add(1)
 	in.remember(cue)
-	if !in.noteBudget(c, ev.Time.UnixNano(), th.Threshold) {
+	ns := ev.Time.UnixNano()
+	cue.Gain *= in.noteLaw(c, ns)
+	if !in.noteBudget(c, ns, th.Threshold) {
 		return
 	}
 	at, ok := in.schedulable(at)
@@ -175,6 +179,24 @@ func (in *intake) noteBudget(c int, ns int64, thr float64) bool {
 		need = 2
 	}
 	return in.sh.textureOn.Load()&(1<<c) == 0 && in.tokens[c] >= 1 && in.allTokens >= need
+}
+
+// Below the texture threshold every packet is a note, and overlapping notes
+// add up. Each note is made quieter by r^-noteLawExp (r its class's rate), so
+// that loudness grows by about 3 LU per tenfold rate, the law the textures
+// follow above the threshold (see TestLoudnessLaw).
+const noteLawExp = 0.1
+
+// noteLaw returns the gain of a note of class c at event time ns: busy is a
+// count of the class's events decaying with a one-second time constant (the
+// rate in events/s, plus about a half). Called with mu held.
+func (in *intake) noteLaw(c int, ns int64) float64 {
+	if dt := ns - in.busyNs[c]; dt > 0 {
+		in.busy[c] *= math.Exp(-float64(dt) / 1e9)
+	}
+	in.busyNs[c] = ns
+	in.busy[c]++
+	return math.Pow(math.Max(1, in.busy[c]-0.5), -noteLawExp)
 }
 
 // remember offers a note to its class's grains. Called with mu held (one

@@ -105,7 +105,7 @@ func (r *renderer) take(n int) {
 	if active {
 		r.lastActive = r.rpos
 	}
-	tex, sum := r.meter.update(counts, n, r.rate, r.ctl.theme.Threshold)
+	tex, sum := r.meter.update(counts, n, r.rate, r.ctl.theme.Threshold, r.rpos)
 	r.sh.textureOn.Store(tex)
 	r.sh.rateSum.Store(math.Float64bits(sum))
 	r.sh.pos.Store(r.rpos + int64(n))

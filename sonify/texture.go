@@ -30,16 +30,20 @@ type rateMeter struct {
 	head    int
 	logRate [10]float64
 	rates   [10]float64
-	on      uint32 // bit c: class c is a texture
+	last    [10]int64 // frame of the class's last event
+	on      uint32    // bit c: class c is a texture
 }
 
-// update adds one block's counts; it returns the texture mask and the total
-// rate.
-func (m *rateMeter) update(counts [10]uint64, n, rate int, thr float64) (uint32, float64) {
+// update adds one block's counts (the block starting at frame pos); it
+// returns the texture mask and the total rate. A rise is followed at once (a
+// flood's texture must take over from its first notes without a hole); a fall
+// is smoothed over 150 ms; a class with no event for two of its intervals
+// (at least 60 ms) has stopped, and its texture ends.
+func (m *rateMeter) update(counts [10]uint64, n, rate int, thr float64, pos int64) (uint32, float64) {
 	dt := float64(n) / float64(rate)
 	m.win[m.head] = winBin{counts: counts, frames: n}
 	m.head = (m.head + 1) % len(m.win)
-	alpha := 1 - math.Exp(-dt/0.4)
+	alpha := 1 - math.Exp(-dt/0.15)
 	total := 0.0
 	for c := range m.rates {
 		sum, frames := uint64(0), 0
@@ -54,10 +58,15 @@ func (m *rateMeter) update(counts [10]uint64, n, rate int, thr float64) (uint32,
 		inst := float64(sum) * float64(rate) / float64(max(frames, rate/4))
 		total += inst
 		m.logRate[c] += (math.Log1p(inst) - m.logRate[c]) * alpha
+		m.logRate[c] = max(m.logRate[c], math.Log1p(inst))
 		m.rates[c] = math.Expm1(m.logRate[c])
+		if counts[c] > 0 {
+			m.last[c] = pos + int64(n)
+		}
+		stopped := float64(pos+int64(n)-m.last[c]) > max(0.06, 2/max(m.rates[c], 1e-3))*float64(rate)
 		bit := uint32(1) << c
 		switch {
-		case sum == 0: // nothing in the window: "it stopped", at once
+		case sum == 0 || stopped: // "it stopped", at once
 			m.on &^= bit
 			m.logRate[c], m.rates[c] = 0, 0
 		case m.rates[c] > thr*1.25:
@@ -83,11 +92,16 @@ func (r *renderer) renderTextures(n int) {
 		if r.meter.on&(1<<c) != 0 && r.ctl.classAudible(c) {
 			x := math.Log10(r.meter.rates[c]/th.Threshold) / math.Log10(1e6/th.Threshold)
 			t.x = math.Max(0, math.Min(1, x))
-			target = th.TextureGain * th.ClassGain[c] * (0.2 + 1.3*t.x)
+			target = th.TextureGain * th.ClassGain[c] * (0.2 + 1.3*t.x) * textureLaw(t.x)
 		}
-		// Fade in and out over about half a second.
+		// In within about 30 ms, so no hole opens when notes give way; out by
+		// 20 dB within 140 ms, so the end of a flood is heard.
 		lvl0 := t.level
-		t.level += float32((target - float64(t.level)) * (1 - math.Exp(-dt/0.5)))
+		tau := 0.03
+		if target < float64(t.level) {
+			tau = 0.06
+		}
+		t.level += float32((target - float64(t.level)) * (1 - math.Exp(-dt/tau)))
 		if t.level < 1e-4 && target == 0 {
 			t.level = 0
 			continue
@@ -99,6 +113,19 @@ func (r *renderer) renderTextures(n int) {
 			t.noiseBed(c, bed, r.bus.l[:n], r.bus.r[:n])
 		}
 	}
+}
+
+// textureLawDB corrects the texture's level, in dB at intensities x = 0,
+// 0.25, … 1 (x is the rate's place between the threshold and 1,000,000 on a
+// log scale), so that its loudness follows the notes' law: about 3 LU per
+// tenfold rate. Calibrated on rendered ramps (TestLoudnessLaw).
+var textureLawDB = [5]float64{12, 4, 1, -0.5, 0}
+
+func textureLaw(x float64) float64 {
+	x = math.Max(0, math.Min(1, x)) * 4
+	i := min(int(x), 3)
+	db := textureLawDB[i] + (textureLawDB[i+1]-textureLawDB[i])*(x-float64(i))
+	return math.Pow(10, db/20)
 }
 
 // grains starts the texture's grains for one block: density grows with the

@@ -31,8 +31,14 @@ func (r *renderer) start(c *cmd, delay int) {
 		if v == nil {
 			return
 		}
-		r.startClip(v, cl, c.cue.Gain, c.cue.Pan, false, len(cl.pcm)/2)
-		v.prio, v.delay = prioForeground, delay
+		frames := len(cl.pcm) / 2
+		if c.cue.Gesture == GestureFlood {
+			// Replayed every second while flood records come: each lasts a
+			// second at most, so the sound ends within a second of the flood.
+			frames = min(frames, r.rate)
+		}
+		r.startClip(v, cl, c.cue.Gain, c.cue.Pan, false, frames)
+		v.prio, v.delay, v.tail = prioForeground, delay, r.rate/20
 	case cmdSE:
 		if r.countSE() >= maxSE {
 			return
