@@ -3,10 +3,13 @@ package capture
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/packter/packter/capture/internal/gen"
@@ -30,6 +33,7 @@ func TestGeneratedCaptures(t *testing.T) {
 				if err := os.WriteFile(path, want, 0o644); err != nil {
 					t.Fatal(err)
 				}
+				writeSeeds(t, c)
 			}
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -60,6 +64,43 @@ func TestGeneratedCaptures(t *testing.T) {
 				checkFrame(t, i+1, fr, c.Frames[i])
 			}
 		})
+	}
+}
+
+// writeSeeds keeps each case's frames as FuzzPacket seeds, so fuzzing starts
+// from every link type and encapsulation (testdata/fuzz/README.md).
+func writeSeeds(t *testing.T, c gen.Case) {
+	if c.NG { // the same frames as the pcap case
+		return
+	}
+	for i, f := range c.Frames {
+		name := fmt.Sprintf("gen-%s-%d", strings.TrimSuffix(c.File, filepath.Ext(c.File)), i+1)
+		seed := fmt.Sprintf("go test fuzz v1\nuint32(%d)\n[]byte(%s)\n", c.Link, strconv.Quote(string(f.Data)))
+		if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzPacket", name), []byte(seed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDecodeAllocatesNothing decodes every generated frame, tunnels and rare
+// link types included, and counts allocations: the whole decoder stays
+// allocation-free, not just the Ethernet fast path.
+func TestDecodeAllocatesNothing(t *testing.T) {
+	var frames []gen.Frame
+	var links []uint32
+	for _, c := range gen.Cases() {
+		for _, f := range c.Frames {
+			frames, links = append(frames, f), append(links, c.Link)
+		}
+	}
+	var p Packet
+	n := testing.AllocsPerRun(20, func() {
+		for i, f := range frames {
+			Decode(links[i], f.Data, &p)
+		}
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations decoding %d frames", n, len(frames))
 	}
 }
 

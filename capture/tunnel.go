@@ -175,7 +175,7 @@ func gre(b []byte, p *Packet, depth int) error {
 			}
 		}
 	case 1: // enhanced GRE: key (payload length, call id), then sequence and acknowledgment
-		if proto != etherPPP {
+		if proto != etherPPP || flags&0x2000 == 0 {
 			return ErrMalformed
 		}
 		off += 4
