@@ -315,3 +315,37 @@ func TestEspeakStopCutsPCM(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A short answer said again comes from the cache, not a new program run, and
+// the speech volume applies to each saying, not to the cache.
+func TestExecBackendCachesShortAnswers(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh to run the stand-in program")
+	}
+	prog, _, stdinFile := fakeProgram(t, "espeak-ng")
+	sink := newRecordingSink()
+	q, err := New(context.Background(), Config{Backend: "espeak-ng", PCM: sink,
+		lookPath: func(string) (string, error) { return prog, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	q.SetVolume(0.5)
+	q.SayKind(KindAnswer, "Paused")
+	if pcm := <-sink.got; pcm[0] != 500 {
+		t.Fatalf("first: %v", pcm)
+	}
+	waitIdle(q)
+	if err := os.Remove(stdinFile); err != nil {
+		t.Fatal(err)
+	}
+	q.SetVolume(1)
+	q.SayKind(KindAnswer, "Paused")
+	if pcm := <-sink.got; pcm[0] != 1000 {
+		t.Fatalf("second: %v", pcm)
+	}
+	waitIdle(q)
+	if _, err := os.Stat(stdinFile); err == nil {
+		t.Error("the program ran again for a cached answer")
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,6 +40,54 @@ type execBackend struct {
 	pcm     PCMSink
 	needDir bool // build writes its output into a directory (say -o)
 	build   func(u utterance, dir string) command
+
+	cache pcmCache // short answers said again ("Volume 50 percent") start at once
+}
+
+// pcmCache keeps the PCM of a few short texts. Rendering means starting a
+// program, which on a loaded machine can take longer than the whole answer's
+// latency budget; short texts recur (volume, pause, live, help lines).
+type pcmCache struct {
+	mu    sync.Mutex
+	m     map[string]cachedPCM
+	order []string // oldest first
+}
+
+type cachedPCM struct {
+	pcm  []int16
+	rate int
+}
+
+const (
+	cacheTexts   = 32 // 32 × at most about 3 s of 22 kHz speech: under 5 MB
+	cacheMaxText = 40 // characters
+)
+
+func (c *pcmCache) get(text string) (cachedPCM, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.m[text]
+	return p, ok
+}
+
+func (c *pcmCache) put(text string, pcm []int16, rate int) {
+	if len(text) > cacheMaxText || len(pcm) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]cachedPCM)
+	}
+	if _, ok := c.m[text]; ok {
+		return
+	}
+	if len(c.order) >= cacheTexts {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[text] = cachedPCM{slices.Clone(pcm), rate}
+	c.order = append(c.order, text)
 }
 
 func (e *execBackend) Name() string { return e.name }
@@ -60,8 +110,12 @@ func (e *execBackend) Speak(ctx context.Context, u utterance) error {
 	}
 	render := func(text string) rendered {
 		var r rendered
-		r.pcm, r.rate, r.err = e.render(ctx, utterance{Text: text, Priority: u.Priority})
-		scale(r.pcm, u.gain())
+		if c, ok := e.cache.get(text); ok {
+			r.pcm, r.rate = slices.Clone(c.pcm), c.rate
+		} else if r.pcm, r.rate, r.err = e.render(ctx, utterance{Text: text, Priority: u.Priority}); r.err == nil {
+			e.cache.put(text, r.pcm, r.rate)
+		}
+		scale(r.pcm, u.gain()) // after the cache: the volume may change
 		return r
 	}
 	next := make(chan rendered, 1)
