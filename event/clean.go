@@ -1,0 +1,103 @@
+package event
+
+import (
+	"unicode/utf8"
+)
+
+// Limits on text that came from the network or a file, in bytes.
+const (
+	MaxDesc = 1024 // a record's description or model
+	MaxText = 8192 // a message's text (PACKTERMSG, HTML, voice, alerts)
+	MaxName = 256  // a file name, agent id
+)
+
+// AppendClean appends src to dst made safe to print on a terminal, speak or
+// log: at most max bytes (cut on a character boundary, "…" marking the cut),
+// invalid UTF-8 as U+FFFD, and every control character that could move the
+// cursor, retitle the window, reach the clipboard or reorder text dropped:
+// C0 (tab and newline become a space), DEL, C1 (U+0080–U+009F, including the
+// one-character CSI U+009B) and the bidirectional overrides and isolates.
+// Printable text passes unchanged, so clean input costs one copy.
+func AppendClean(dst, src []byte, max int) []byte {
+	start := len(dst)
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c >= 0x20 && c < 0x7F { // printable ASCII: the common case
+			if len(dst)-start+1 > max {
+				return appendCut(dst, start, max)
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(src[i:])
+		i += n
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			r = ' '
+		case r < 0x20 || r == 0x7F:
+			continue
+		case r == utf8.RuneError && n == 1:
+			// invalid byte: keep a visible mark
+		case unsafeRune(r):
+			continue
+		}
+		if len(dst)-start+utf8.RuneLen(r) > max {
+			return appendCut(dst, start, max)
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// Clean is AppendClean into a new string.
+func Clean(src string, max int) string {
+	if isClean(src, max) {
+		return src
+	}
+	return string(AppendClean(nil, []byte(src), max))
+}
+
+// IsClean reports whether s is already as AppendClean leaves it.
+func isClean(s string, max int) bool {
+	if len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7F || r == utf8.RuneError || unsafeRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// unsafeRune reports C1 controls and the invisible characters that reorder
+// or hide text (bidi embeddings, overrides, isolates and marks).
+func unsafeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9F:
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return false
+}
+
+// appendCut ends a cut text with "…" within max bytes.
+func appendCut(dst []byte, start, max int) []byte {
+	const ell = "…"
+	keep := max - len(ell)
+	if keep < 0 {
+		return dst[:start]
+	}
+	end := start + keep
+	if end > len(dst) {
+		end = len(dst)
+	}
+	for end > start && !utf8.RuneStart(dst[end]) && end < len(dst) {
+		end--
+	}
+	return append(dst[:end], ell...)
+}
