@@ -59,7 +59,8 @@ func (e *Engine) SetVolume(v float64) {
 // Volume returns the master volume.
 func (e *Engine) Volume() float64 { return e.sh.ctl.load().volume }
 
-// SetMuted mutes or unmutes everything, speech included.
+// SetMuted mutes or unmutes everything but speech, which has its own volume
+// in package speech (a muted monitor still says "Sound muted" and alerts).
 func (e *Engine) SetMuted(m bool) { e.sh.ctl.update(func(s *controlState) { s.muted = m }) }
 
 // Muted reports whether the output is muted.

@@ -96,6 +96,9 @@ type Engine struct {
 	noDevice bool
 	speaker  bool
 	closed   atomic.Bool
+	// speechRef is the voiced RMS of the loudest utterance yet (float64
+	// bits): speech is normalised against it.
+	speechRef atomic.Uint64
 
 	ring    *sampleRing // renderer → WAV writer
 	wavOut  *wav.Writer

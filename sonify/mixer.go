@@ -215,8 +215,10 @@ func (r *renderer) mixDown(n int, duck bool) {
 	for i := 0; i < n; i++ {
 		g += dg
 		dk += dd
-		a := ((l[i]+fl[i])*dk + sp[i]) * g
-		b := ((rr[i]+fr[i])*dk + sp[i]) * g
+		// Speech has its own volume, applied by package speech before it
+		// gets here: neither the master volume nor mute touches it.
+		a := (l[i]+fl[i])*dk*g + sp[i]
+		b := (rr[i]+fr[i])*dk*g + sp[i]
 		peak := max(abs32(a), abs32(b))
 		want := float32(1)
 		if peak > limitThreshold {

@@ -182,3 +182,95 @@ func TestFloodSoundStops(t *testing.T) {
 		t.Errorf("flood sound lasts until %.2f s, more than 1 s after the last record", end)
 	}
 }
+
+// voiceLike is 3 s of a speech-like signal at 22050 Hz: syllables four a
+// second, each a gliding 110–150 Hz harmonic series with a spectral tilt,
+// gaps between words. Deterministic, no synthesiser needed.
+func voiceLike() ([]int16, int) {
+	const rate = 22050
+	pcm := make([]int16, 3*rate)
+	ph := 0.0
+	for i := range pcm {
+		t := float64(i) / rate
+		syl := math.Mod(t, 0.25) / 0.25
+		env := math.Sin(math.Pi * syl)
+		if int(t/0.25)%5 == 4 { // a pause after every four syllables
+			env = 0
+		}
+		f0 := 110 + 40*math.Sin(2*math.Pi*0.7*t)
+		ph += f0 / rate
+		s := 0.0
+		for k := 1; k <= 30; k++ {
+			s += math.Sin(2*math.Pi*float64(k)*ph) / float64(k)
+		}
+		pcm[i] = int16(6000 * env * s)
+	}
+	return pcm, rate
+}
+
+// floodAlert is what the monitor gets while an agent announces a 5,000/s SYN
+// flood: the SYN texture, the flood records (PACKTER's missile) and
+// PACKTERSOUND 30000,Detection.wav; hook runs when the alert arrives, at 1.2 s.
+func floodAlert(hook func()) iter.Seq[*event.Event] {
+	return func(yield func(*event.Event) bool) {
+		syn := stream(1, "", 5000, 0, 5*time.Second)
+		missile := pkt(0, "10.1.2.3", 40000, 80, 1)
+		missile.Model = "missile"
+		i, fired := 0, false
+		for ev := range syn {
+			if !fired && ev.Time.Sub(t0) >= 1200*time.Millisecond {
+				fired = true
+				hook()
+				if !yield(&event.Event{Kind: event.KindSound, Time: ev.Time, File: "Detection.wav", Millis: 30000}) {
+					return
+				}
+			}
+			if !yield(ev) {
+				return
+			}
+			if i++; i%5 == 0 && ev.Time.Sub(t0) >= time.Second {
+				missile.Time = ev.Time
+				if !yield(missile) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// While Packter speaks, everything else is ducked by at least 12 dB (flood
+// whistle and PACKTERSOUND included), and the speech stands at least 3 LU
+// above the rest of the mix, measured during a 5,000 SYN/s flood: the rest by
+// rendering with DuckFor instead of the voice, the voice by rendering it
+// with the traffic muted (mute leaves speech alone).
+func TestSpeechOnTop(t *testing.T) {
+	pcm, rate := voiceLike()
+	dur := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+	var e *Engine
+	grab := func(x *Engine) { e = x }
+	voice := renderSeq(t, Options{}, func(x *Engine) { grab(x); x.SetMuted(true) },
+		floodAlert(func() { e.PlaySpeech(pcm, rate) }), 6)
+	rest := renderSeq(t, Options{}, grab, floodAlert(func() { e.DuckFor(dur) }), 6)
+	plain := renderSeq(t, Options{}, grab, floodAlert(func() {}), 6)
+	mixed := renderSeq(t, Options{}, grab, floodAlert(func() { e.PlaySpeech(pcm, rate) }), 6)
+
+	vm := voice.mono()
+	from := float64(firstAbove(vm, 0, 1e-3)) / float64(voice.rate)
+	to := float64(lastAbove(vm, 1e-3)) / float64(voice.rate)
+	if from < 1.1 || to-from < 2.5 {
+		t.Fatalf("speech heard from %.2f to %.2f s", from, to)
+	}
+	lv, lr, lp := loudnessOf(voice, from, to), loudnessOf(rest, from, to), loudnessOf(plain, from, to)
+	lm := loudnessOf(mixed, from, to)
+	t.Logf("speech %.1f LUFS, rest ducked %.1f LUFS, rest unducked %.1f LUFS, together %.1f LUFS", lv, lr, lp, lm)
+	if lv-lr < 3 {
+		t.Errorf("speech only %.1f LU above the rest of the mix, want ≥ 3", lv-lr)
+	}
+	if lp-lr < 12 {
+		t.Errorf("the rest is ducked by %.1f dB, want ≥ 12", lp-lr)
+	}
+	// After the speech (and the duck) the flood is back at full level.
+	if a, b := loudnessOf(rest, to+0.3, 5), loudnessOf(plain, to+0.3, 5); math.Abs(a-b) > 1 {
+		t.Errorf("after the duck: %.1f LUFS, without it %.1f", a, b)
+	}
+}

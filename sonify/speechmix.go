@@ -39,7 +39,7 @@ func (e *Engine) PlaySpeech(pcm []int16, rate int) (done <-chan struct{}, stop f
 		return s.done, func() { t(); stopNow() }
 	}
 	s.pcm = resampleLinear(pcm, rate, e.rate)
-	normaliseSpeech(s.pcm, e.rate)
+	e.normaliseSpeech(s.pcm)
 	if !e.sh.q.push(cmd{kind: cmdSpeech, sp: s}) {
 		e.sh.dropFull.Add(1)
 		s.finish()
@@ -64,13 +64,40 @@ func (e *Engine) DuckFor(d time.Duration) {
 }
 
 // speechRMS is the level speech is brought to: its voiced parts at −18 dBFS
-// RMS, a few LU above what a busy mix reaches once ducked.
+// RMS (about −16 LUFS), several LU above what even a flood reaches once
+// ducked (TestSpeechOnTop).
 const speechRMS = 0.126
 
-// normaliseSpeech scales speech so that its voiced parts (50 ms windows
-// within 30 dB of the loudest) have speechRMS, peaks kept under full scale.
-// Synthesisers differ by 10 dB and more; a fixed level keeps speech on top.
-func normaliseSpeech(x []float32, rate int) {
+// normaliseSpeech scales speech so that the loudest voice heard so far has
+// its voiced parts at speechRMS, peaks kept under full scale. Synthesisers
+// differ by 10 dB and more; a fixed level keeps speech on top. The reference
+// is the loudest utterance yet, not each one, because package speech applies
+// the user's speech volume to the PCM: a quieter utterance stays quieter.
+func (e *Engine) normaliseSpeech(x []float32) {
+	lvl, peak := voicedRMS(x, e.rate)
+	if lvl == 0 {
+		return
+	}
+	ref := lvl
+	for {
+		old := e.speechRef.Load()
+		if math.Float64frombits(old) >= lvl {
+			ref = math.Float64frombits(old)
+			break
+		}
+		if e.speechRef.CompareAndSwap(old, math.Float64bits(lvl)) {
+			break
+		}
+	}
+	g := math.Min(speechRMS/ref, 0.95/float64(max(peak, 1e-6)))
+	for i := range x {
+		x[i] *= float32(g)
+	}
+}
+
+// voicedRMS is the RMS of x's voiced parts (50 ms windows within 30 dB of
+// the loudest) and its peak.
+func voicedRMS(x []float32, rate int) (float64, float32) {
 	win := max(rate/20, 1)
 	var ms []float64
 	peak := float32(0)
@@ -94,13 +121,9 @@ func normaliseSpeech(x []float32, rate int) {
 		}
 	}
 	if k == 0 || sum == 0 {
-		return
+		return 0, peak
 	}
-	g := speechRMS / math.Sqrt(sum/float64(k))
-	g = math.Min(g, 0.95/float64(max(peak, 1e-6)))
-	for i := range x {
-		x[i] *= float32(g)
-	}
+	return math.Sqrt(sum / float64(k)), peak
 }
 
 // addSpeech starts an utterance the intake sent.
