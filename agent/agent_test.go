@@ -194,7 +194,9 @@ func TestBulkAndAgentLine(t *testing.T) {
 	}
 	// On a clock that moves 200 ms per reading, the second record finds the
 	// window passed and goes out with the first; the third starts a new one.
-	raw, _ := printRunRaw(t, Config{Output: OutputConfig{Bulk: 100 * time.Millisecond}, Now: steppingClock(200 * time.Millisecond)}, pcapOf(t, fr, time.Millisecond))
+	// (Paced, so the clock is read for every record.)
+	raw, _ := printRunRaw(t, Config{Output: OutputConfig{Bulk: 100 * time.Millisecond}, Now: steppingClock(200 * time.Millisecond),
+		Input: InputConfig{Speed: 1}}, pcapOf(t, fr, time.Millisecond))
 	ds, err := SplitPrinted([]byte(raw))
 	if err != nil || len(ds) != 2 || strings.Count(string(ds[0].Data), "\n") != 3 || strings.Count(string(ds[1].Data), "\n") != 2 {
 		t.Fatalf("bulk window on the clock: %v %q", err, raw)
