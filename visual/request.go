@@ -1,11 +1,13 @@
 package visual
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 )
 
 // Control requests the board writes on its standard output, one JSON object
@@ -65,4 +67,74 @@ func DecodeRequest(line []byte) (Request, error) {
 		return Request{}, fmt.Errorf("%w: unknown cmd %q", ErrRequest, r.Cmd)
 	}
 	return r, nil
+}
+
+// CmdClock is the line the monitor writes to the board, among the journal
+// lines of its feed, at every step that moves the picture: the timeline time
+// to draw at, and where that is. Events sent after a reset line replace what
+// is on screen.
+//
+//	{"cmd":"clock","time":"2026-01-02T15:04:05.123456789Z","speed":1,"live":true,"behind":0,"reset":false}
+const CmdClock = "clock"
+
+// Clock is where the monitor's timeline stands, as the board draws it.
+type Clock struct {
+	Time   time.Time // timeline time shown (the wall clock when live)
+	Speed  float64   // 0 paused, 1 live or as recorded, more when fast
+	Live   bool
+	Behind uint64 // events between the position and live
+	Reset  bool   // the position moved: clear the scene; the events in flight follow
+}
+
+// MaxSpeed bounds a clock's speed.
+const MaxSpeed = 1e6
+
+var clockPrefix = []byte(`{"cmd":"clock"`)
+
+// IsClockLine tells a clock line from a journal line in the monitor's feed.
+func IsClockLine(line []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(line, " \t"), clockPrefix)
+}
+
+// AppendClock appends c as one JSON line.
+func AppendClock(dst []byte, c Clock) []byte {
+	dst = append(dst, clockPrefix...)
+	dst = append(dst, `,"time":"`...)
+	dst = c.Time.AppendFormat(dst, time.RFC3339Nano) // its own offset: UTC could carry it past year 9999
+	dst = append(dst, `","speed":`...)
+	dst = strconv.AppendFloat(dst, c.Speed, 'f', -1, 64)
+	dst = append(dst, `,"live":`...)
+	dst = strconv.AppendBool(dst, c.Live)
+	dst = append(dst, `,"behind":`...)
+	dst = strconv.AppendUint(dst, c.Behind, 10)
+	dst = append(dst, `,"reset":`...)
+	dst = strconv.AppendBool(dst, c.Reset)
+	return append(dst, "}\n"...)
+}
+
+// DecodeClock parses one line written by AppendClock and checks it: a time,
+// and a finite speed in [0, MaxSpeed].
+func DecodeClock(line []byte) (Clock, error) {
+	var w struct {
+		Cmd    string   `json:"cmd"`
+		Time   string   `json:"time"`
+		Speed  *float64 `json:"speed"`
+		Live   bool     `json:"live"`
+		Behind uint64   `json:"behind"`
+		Reset  bool     `json:"reset"`
+	}
+	if err := json.Unmarshal(line, &w); err != nil {
+		return Clock{}, fmt.Errorf("%w: clock: %w", ErrRequest, err)
+	}
+	if w.Cmd != CmdClock {
+		return Clock{}, fmt.Errorf("%w: cmd %q is not %q", ErrRequest, w.Cmd, CmdClock)
+	}
+	t, err := time.Parse(time.RFC3339Nano, w.Time)
+	if err != nil {
+		return Clock{}, fmt.Errorf("%w: clock time: %w", ErrRequest, err)
+	}
+	if w.Speed == nil || !(*w.Speed >= 0 && *w.Speed <= MaxSpeed) {
+		return Clock{}, fmt.Errorf("%w: clock speed missing or out of [0, %v]", ErrRequest, MaxSpeed)
+	}
+	return Clock{Time: t, Speed: *w.Speed, Live: w.Live, Behind: w.Behind, Reset: w.Reset}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHTMLText(t *testing.T) {
@@ -181,6 +182,49 @@ func FuzzCheckName(f *testing.F) {
 		c := filepath.Clean(s)
 		if filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, "../") {
 			t.Errorf("CheckName accepted %q (cleans to %q)", s, c)
+		}
+	})
+}
+
+func TestClockRoundTrip(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 123456789, time.UTC)
+	for _, c := range []Clock{
+		{Time: at, Speed: 1, Live: true},
+		{Time: at, Speed: 0, Behind: 42},
+		{Time: at, Speed: 2.5, Behind: 7, Reset: true},
+	} {
+		line := AppendClock(nil, c)
+		if !IsClockLine(line) {
+			t.Errorf("%s not seen as a clock line", line)
+		}
+		got, err := DecodeClock(line)
+		if err != nil || !got.Time.Equal(c.Time) || got.Speed != c.Speed || got.Live != c.Live || got.Behind != c.Behind || got.Reset != c.Reset {
+			t.Errorf("%s → %+v, %v", line, got, err)
+		}
+	}
+	if IsClockLine([]byte(`{"time":"2026-01-02T15:04:05Z","kind":"packet"}`)) {
+		t.Error("a journal line taken for a clock line")
+	}
+	for _, bad := range []string{``, `{`, `{"cmd":"live"}`, `{"cmd":"clock"}`, `{"cmd":"clock","time":"x","speed":1}`,
+		`{"cmd":"clock","time":"2026-01-02T15:04:05Z"}`, `{"cmd":"clock","time":"2026-01-02T15:04:05Z","speed":-1}`,
+		`{"cmd":"clock","time":"2026-01-02T15:04:05Z","speed":1e300}`, `{"cmd":"clock","time":"2026-01-02T15:04:05Z","speed":1,"behind":-1}`} {
+		if _, err := DecodeClock([]byte(bad)); !errors.Is(err, ErrRequest) {
+			t.Errorf("DecodeClock(%q) error %v, want ErrRequest", bad, err)
+		}
+	}
+}
+
+func FuzzDecodeClock(f *testing.F) {
+	f.Add([]byte(`{"cmd":"clock","time":"2026-01-02T15:04:05.123456789Z","speed":1,"live":true,"behind":0,"reset":false}`))
+	f.Add([]byte(`{"cmd":"clock","time":"2026-01-02T15:04:05+09:00","speed":0,"behind":18446744073709551615,"reset":true}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := DecodeClock(b)
+		if err != nil {
+			return
+		}
+		again, err := DecodeClock(AppendClock(nil, c))
+		if err != nil || !again.Time.Equal(c.Time) || again.Speed != c.Speed || again.Live != c.Live || again.Behind != c.Behind || again.Reset != c.Reset {
+			t.Errorf("%+v does not survive a round trip: %+v %v", c, again, err)
 		}
 	})
 }
