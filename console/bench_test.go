@@ -96,7 +96,7 @@ func benchKeyToScreen(b *testing.B, filter string) {
 		Getenv: func(string) string { return "" }}
 	done := make(chan error, 1)
 	ready := out.expect("Packter console")
-	go func() { done <- runFullScreen(context.Background(), cfg) }()
+	go func() { done <- run(context.Background(), cfg) }()
 	<-ready
 	if filter != "" {
 		shown := out.expect("filter: " + filter)
@@ -159,12 +159,12 @@ func BenchmarkSnapshot(b *testing.B) {
 	for _, tc := range []struct{ name, filter string }{{"filter-tenth", "tcp syn v4"}, {"filter-nothing", "udp port:7"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			c := newCore(Config{Timeline: tl, Now: time.Now})
-			c.rows = 20
+			c.list.rows = 20
 			f, err := ParseFilter(tc.filter)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c.filter = f
+			c.find.filter = f
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -182,7 +182,7 @@ func BenchmarkView(b *testing.B) {
 		tl.Append(&ev)
 	}
 	c := newCore(Config{Timeline: tl, Sound: consoletest.NewSound(), Now: time.Now})
-	m := newModel(context.Background(), c, asciiRenderer(), defaultTick)
+	m := newModel(context.Background(), c, newStyles(true), defaultTick)
 	m.width, m.height = 100, 40
 	m.resize()
 	c.refresh()

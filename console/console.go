@@ -2,13 +2,14 @@
 // counts, messages, traceback and sound status, driven entirely by keys. It runs
 // full-screen (bubbletea) on a terminal, or as append-only plain lines for
 // screen readers and logs (accessible mode). Both modes share one key table and
-// one state model; data comes from the monitor's timeline by periodic
+// one update loop; data comes from the monitor's timeline by periodic
 // snapshots, never one message per packet.
 package console
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -59,6 +60,16 @@ type Tracer interface {
 	Trace(ctx context.Context, ev *event.Event) error
 }
 
+// Playhead is the one position every view shows (*timeline.Playhead): the
+// console moves it with its rewind keys and follows it when another view
+// (the board, a replay) moves it.
+type Playhead interface {
+	Position() timeline.Position
+	Seek(seq uint64, by string)
+	GoLive(by string)
+	Changed() <-chan struct{}
+}
+
 // Config is what Run needs. Timeline is required; a nil Sound, Speaker or
 // Tracer means that output is not available and the console says so.
 type Config struct {
@@ -66,6 +77,8 @@ type Config struct {
 	Sound    Sound
 	Speech   Speaker
 	Tracer   Tracer
+	// Playhead is shared with the other views; nil: the console keeps its own.
+	Playhead Playhead
 
 	In  io.Reader // keys; default os.Stdin
 	Out io.Writer // default os.Stdout
@@ -78,7 +91,21 @@ type Config struct {
 	// Bell rings the terminal bell on alerts in accessible mode.
 	Bell bool
 
-	// Tick is the snapshot period (default 100 ms; at most 10 per second).
+	// Verbosity is what the console says unasked (default VerbosityPackets);
+	// the v key changes it.
+	Verbosity Verbosity
+	// SummaryEvery is how often a summary is printed (and, in full-screen
+	// mode, spoken), only when something changed (default 10 s).
+	SummaryEvery time.Duration
+	// SpeakPrinted has Packter speak what accessible mode prints too; by
+	// default the screen reader reads the lines and Packter stays quiet.
+	SpeakPrinted bool
+	// TraceTimeout is how long a trace waits for the client's answer before
+	// saying there was none (default 10 s).
+	TraceTimeout time.Duration
+
+	// Tick is the snapshot period (default 250 ms: at most 4 redraws a
+	// second from new data; keys are answered at once).
 	Tick time.Duration
 	// Now and Getenv are for tests; defaults time.Now and os.Getenv.
 	Now    func() time.Time
@@ -119,9 +146,37 @@ func isTerminal(v any) bool {
 }
 
 const (
-	defaultTick = 100 * time.Millisecond
-	minTick     = 100 * time.Millisecond // ≤ 10 snapshots per second
+	defaultTick         = 250 * time.Millisecond
+	minTick             = 100 * time.Millisecond // ≤ 10 snapshots per second
+	defaultSummaryEvery = 10 * time.Second
+	defaultTraceTimeout = 10 * time.Second
 )
+
+// Verbosity is what the console says without being asked.
+type Verbosity string
+
+const (
+	// VerbosityAlerts: messages, alerts, floods and traces only.
+	VerbosityAlerts Verbosity = "alerts"
+	// VerbositySummary adds a summary every Config.SummaryEvery.
+	VerbositySummary Verbosity = "summary"
+	// VerbosityPackets adds, in accessible mode, a line per packet while they
+	// are few enough to read (three a second).
+	VerbosityPackets Verbosity = "packets"
+)
+
+// Verbosities lists the levels in the order the v key steps through them.
+var Verbosities = []Verbosity{VerbosityAlerts, VerbositySummary, VerbosityPackets}
+
+// ParseVerbosity reads a --verbosity flag.
+func ParseVerbosity(s string) (Verbosity, error) {
+	for _, v := range Verbosities {
+		if strings.EqualFold(s, string(v)) {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("console: verbosity %q: want alerts, summary or packets", s)
+}
 
 // Run shows the console until the user quits or ctx ends (both return nil).
 func Run(ctx context.Context, cfg Config) error {
@@ -146,10 +201,22 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Tick < minTick {
 		cfg.Tick = minTick
 	}
+	if cfg.Verbosity == "" {
+		cfg.Verbosity = VerbosityPackets
+	}
+	if _, err := ParseVerbosity(string(cfg.Verbosity)); err != nil {
+		return err
+	}
+	if cfg.SummaryEvery <= 0 {
+		cfg.SummaryEvery = defaultSummaryEvery
+	}
+	if cfg.TraceTimeout <= 0 {
+		cfg.TraceTimeout = defaultTraceTimeout
+	}
+	if cfg.Playhead == nil {
+		cfg.Playhead = newPlayhead(cfg.Timeline, cfg.Now)
+	}
 	cfg.NoColor = cfg.NoColor || NoColorEnv(cfg.Getenv)
 	cfg.Accessible = UseAccessible(cfg.Accessible, cfg.Out, cfg.Getenv)
-	if cfg.Accessible {
-		return runAccessible(ctx, cfg)
-	}
-	return runFullScreen(ctx, cfg)
+	return run(ctx, cfg)
 }

@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/packter/packter/console/consoletest"
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/speech"
 	"github.com/packter/packter/timeline"
 )
@@ -50,24 +50,14 @@ func (r *rig) add(k int) {
 	}
 }
 
-func keyOf(s string) tea.KeyMsg {
+func keyOf(s string) keyPress {
 	switch s {
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "left":
-		return tea.KeyMsg{Type: tea.KeyLeft}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "space":
-		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "space", " ":
+		return keyPress{name: "space", text: " "}
+	case "up", "down", "left", "right", "enter", "esc", "backspace":
+		return keyPress{name: s}
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+	return keyPress{name: s, text: s}
 }
 
 // press sends keys (and typed text, one rune each) and returns the notes.
@@ -84,7 +74,7 @@ func (r *rig) press(keys ...string) ([]note, *traceJob) {
 
 func (r *rig) typeText(s string) {
 	for _, ru := range s {
-		r.c.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{ru}})
+		r.c.key(keyPress{name: string(ru), text: string(ru)})
 	}
 }
 
@@ -115,8 +105,8 @@ func TestSelectionMoves(t *testing.T) {
 	if got := lastOf(notes, noteSelect); !strings.HasPrefix(got, "UDP from 10.0.0.14 port 40013") || !strings.Contains(got, "7 seconds ago") {
 		t.Fatalf("7 selects the seventh newest, got %q", got)
 	}
-	if r.c.sel.seq != 13 {
-		t.Errorf("selected seq %d, want 13", r.c.sel.seq)
+	if r.c.list.sel.seq != 13 {
+		t.Errorf("selected seq %d, want 13", r.c.list.sel.seq)
 	}
 	// Accessible mode prints selections; speech is the screen reader's job there.
 	for _, u := range r.speech.Said() {
@@ -130,33 +120,33 @@ func TestSelectionSpokenInFullScreen(t *testing.T) {
 	r := newRig(t, 5, false)
 	r.press("1")
 	said := r.speech.Said()
-	if len(said) != 1 || !strings.HasPrefix(said[0].Text, "ICMP from 10.0.0.5") || said[0].Priority != speech.Progress {
+	if len(said) != 1 || !strings.HasPrefix(said[0].Text, "ICMP from 10.0.0.5") || said[0].Priority != speech.Message {
 		t.Fatalf("said %+v", said)
 	}
 }
 
 func TestSelectionScrollsAndPauses(t *testing.T) {
 	r := newRig(t, 40, true)
-	r.c.rows = 5
+	r.c.list.rows = 5
 	r.c.refresh()
 	r.press("5")
-	if r.c.paused {
+	if !r.c.list.pos.Live {
 		t.Fatal("selecting within the list must not pause")
 	}
 	notes, _ := r.press("j")
-	if !r.c.paused || !r.c.inList(r.c.sel.seq) {
-		t.Fatalf("moving past the bottom pauses and keeps the selection in view (paused %v)", r.c.paused)
+	if !!r.c.list.pos.Live || !r.c.list.contains(r.c.list.sel.seq) {
+		t.Fatalf("moving past the bottom pauses and keeps the selection in view (paused %v)", !r.c.list.pos.Live)
 	}
 	if !strings.Contains(lastOf(notes, noteAnnounce), "List paused") {
 		t.Errorf("notes %+v", notes)
 	}
-	if r.c.sel.seq != 34 {
-		t.Errorf("selected seq %d, want 34", r.c.sel.seq)
+	if r.c.list.sel.seq != 34 {
+		t.Errorf("selected seq %d, want 34", r.c.list.sel.seq)
 	}
 }
 
 func TestTrace(t *testing.T) {
-	r := newRig(t, 20, true)
+	r := newRig(t, 20, false)
 	r.press("1") // seq 19: "sample 19", not traceable
 	notes, job := r.press("T")
 	if job != nil || !strings.HasPrefix(lastOf(notes, noteAnnounce), "No trace possible: this packet's description holds no traceback hash") {
@@ -171,7 +161,7 @@ func TestTrace(t *testing.T) {
 	if job == nil {
 		t.Fatalf("no trace launched: %+v", notes)
 	}
-	if want := "Trace launched for IPv6 UDP, hash 00000000, sent to tc.example"; lastOf(notes, noteAnnounce) != want {
+	if want := "Trace launched for IPv6 UDP to tc.example"; lastOf(notes, noteAnnounce) != want {
 		t.Errorf("announced %q, want %q", lastOf(notes, noteAnnounce), want)
 	}
 	if res := job.run(context.Background(), r.tracer); res.err != nil {
@@ -182,11 +172,16 @@ func TestTrace(t *testing.T) {
 	}
 	r.c.refresh()
 	notes = r.c.takeNotes()
-	if got := lastOf(notes, noteMessage); !strings.Contains(got, "Traceback trial succeeded") {
-		t.Errorf("outcome not shown: %+v", notes)
+	// One line per outcome, with the AS path and no hash; the client's
+	// launched message and hash stay in the history.
+	if len(notes) != 1 || notes[0].text != "Trace to tc.example succeeded: AS path 64500, 64501" {
+		t.Errorf("outcome lines: %+v", notes)
 	}
-	if !strings.Contains(r.c.trace, "Traceback trial succeeded") {
-		t.Errorf("trace status %q", r.c.trace)
+	if len(r.c.msgs.items) != 2 {
+		t.Errorf("history holds %d messages, want the client's 2", len(r.c.msgs.items))
+	}
+	if !strings.Contains(r.c.trace.status, "succeeded") {
+		t.Errorf("trace status %q", r.c.trace.status)
 	}
 
 	r.tracer.Err = errors.New("network unreachable")
@@ -194,6 +189,35 @@ func TestTrace(t *testing.T) {
 	r.c.traceDone(job.run(context.Background(), r.tracer))
 	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "Trace failed: could not send to tc.example: network unreachable" {
 		t.Errorf("send failure announced as %q", got)
+	}
+}
+
+// TestTraceTimeout: a client that never answers is reported, once.
+func TestTraceTimeout(t *testing.T) {
+	r := newRig(t, 20, false)
+	r.c.trace.timeout = 10 * time.Second
+	_, job := r.press("2", "T")
+	if job == nil {
+		t.Fatal("no trace")
+	}
+	r.clock = r.clock.Add(9 * time.Second)
+	r.c.refresh()
+	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "" {
+		t.Fatalf("before the timeout: %q", got)
+	}
+	r.clock = r.clock.Add(time.Second)
+	r.c.refresh()
+	want := "No answer from the traceback client at tc.example after 10 seconds"
+	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != want {
+		t.Fatalf("timeout said %q, want %q", got, want)
+	}
+	if said := r.speech.Said(); said[len(said)-1].Text != want {
+		t.Errorf("timeout not spoken: %+v", said[len(said)-1])
+	}
+	r.clock = r.clock.Add(time.Minute)
+	r.c.refresh()
+	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "" {
+		t.Errorf("timeout said twice: %q", got)
 	}
 }
 
@@ -209,37 +233,37 @@ func TestNoTracerSaysSo(t *testing.T) {
 func TestPauseRewindLive(t *testing.T) {
 	r := newRig(t, 60, true)
 	notes, _ := r.press("space")
-	if !r.c.paused || lastOf(notes, noteAnnounce) != "Paused at 12:00:59; capture continues" {
+	if !!r.c.list.pos.Live || lastOf(notes, noteAnnounce) != "Paused at 12:00:59; capture continues" {
 		t.Fatalf("pause: %+v", notes)
 	}
 	r.add(5)
 	r.c.refresh()
-	if r.c.list[0].seq != 59 {
-		t.Errorf("paused list moved to seq %d", r.c.list[0].seq)
+	if r.c.list.items[0].seq != 59 {
+		t.Errorf("paused list moved to seq %d", r.c.list.items[0].seq)
 	}
 	notes, _ = r.press("left")
-	if r.c.end != 50 || !strings.HasPrefix(lastOf(notes, noteAnnounce), "Rewound to 12:00:49, 15 events before live") {
-		t.Errorf("rewind: end %d, %+v", r.c.end, notes)
+	if r.c.list.end() != 50 || !strings.HasPrefix(lastOf(notes, noteAnnounce), "Rewound to 12:00:49, 15 events before live") {
+		t.Errorf("rewind: end %d, %+v", r.c.list.end(), notes)
 	}
 	r.press("<", "<", "<", "<", "<")
 	notes, _ = r.press("<")
-	if r.c.end != 0 || lastOf(notes, noteAnnounce) != "At the start of the timeline" {
-		t.Errorf("rewind to start: end %d, %+v", r.c.end, notes)
+	if r.c.list.end() != 0 || lastOf(notes, noteAnnounce) != "At the start of the timeline" {
+		t.Errorf("rewind to start: end %d, %+v", r.c.list.end(), notes)
 	}
 	r.press("right")
-	if r.c.end != 10 {
-		t.Errorf("forward: end %d, want 10", r.c.end)
+	if r.c.list.end() != 10 {
+		t.Errorf("forward: end %d, want 10", r.c.list.end())
 	}
 	notes, _ = r.press("L")
-	if r.c.paused || r.c.list[0].seq != 64 || lastOf(notes, noteAnnounce) != "Live; 55 events arrived meanwhile" {
-		t.Errorf("live: paused %v top %d notes %+v", r.c.paused, r.c.list[0].seq, notes)
+	if !r.c.list.pos.Live || r.c.list.items[0].seq != 64 || lastOf(notes, noteAnnounce) != "Live; 55 events arrived meanwhile" {
+		t.Errorf("live: paused %v top %d notes %+v", !r.c.list.pos.Live, r.c.list.items[0].seq, notes)
 	}
 }
 
 func TestFilterAndSearchKeys(t *testing.T) {
 	r := newRig(t, 30, true)
 	r.press("f")
-	if r.c.prompt != promptFilter {
+	if r.c.find.prompt != promptFilter {
 		t.Fatal("f opens the filter prompt")
 	}
 	r.typeText("udp v4")
@@ -247,7 +271,7 @@ func TestFilterAndSearchKeys(t *testing.T) {
 	if got := lastOf(notes, noteAnnounce); got != "Filter udp v4: 3 shown" {
 		t.Errorf("filter announced %q", got)
 	}
-	for _, it := range r.c.list {
+	for _, it := range r.c.list.items {
 		if it.ev.Class() != 3 {
 			t.Errorf("filtered list holds %s", Describe(&it.ev))
 		}
@@ -269,17 +293,17 @@ func TestFilterAndSearchKeys(t *testing.T) {
 		t.Errorf("bad filter: %q", got)
 	}
 	r.press("f", "esc")
-	if r.c.prompt != promptNone || r.c.filter.String() != "udp v4" {
-		t.Errorf("esc cancels, keeping the filter %q", r.c.filter.String())
+	if r.c.find.prompt != promptNone || r.c.find.filter.String() != "udp v4" {
+		t.Errorf("esc cancels, keeping the filter %q", r.c.find.filter.String())
 	}
 	r.press("f", "enter")
-	if !r.c.filter.Empty() || len(r.c.list) != 10 {
-		t.Errorf("empty filter clears: %q, %d rows", r.c.filter.String(), len(r.c.list))
+	if !r.c.find.filter.Empty() || len(r.c.list.items) != 10 {
+		t.Errorf("empty filter clears: %q, %d rows", r.c.find.filter.String(), len(r.c.list.items))
 	}
 }
 
 func TestSoundKeys(t *testing.T) {
-	r := newRig(t, 20, true)
+	r := newRig(t, 20, false)
 	steps := []struct {
 		key, want string
 		check     func() bool
@@ -318,7 +342,7 @@ func TestSoundKeys(t *testing.T) {
 }
 
 func TestHelpRepeatStop(t *testing.T) {
-	r := newRig(t, 3, true)
+	r := newRig(t, 3, false)
 	notes, _ := r.press("?")
 	var help []string
 	for _, n := range notes {
@@ -326,27 +350,78 @@ func TestHelpRepeatStop(t *testing.T) {
 			help = append(help, n.text)
 		}
 	}
-	if len(help) != len(r.c.keys.Bindings()) || help[0] != "up, k: select the next newer item" {
+	if len(help) != len(r.c.keys.Bindings()) || help[0] != "T: trace the selected packet" {
 		t.Fatalf("help lines %q", help)
 	}
+	// Spoken whole, essentials first, each piece under the speech queue's cut.
 	said := r.speech.Said()
-	if !strings.HasPrefix(said[len(said)-1].Text, "Keys. up, k: select the next newer item. ") {
-		t.Errorf("help not spoken: %q", said[len(said)-1].Text)
+	var spoken []string
+	for _, u := range said {
+		if len(u.Text) > 400 {
+			t.Errorf("help piece of %d characters would be cut: %q", len(u.Text), u.Text)
+		}
+		spoken = append(spoken, u.Text)
+	}
+	all := strings.Join(spoken, ". ")
+	if spoken[0] != "Keys: T trace, s stop, r repeat, q quit" {
+		t.Errorf("help starts %q", spoken[0])
+	}
+	for _, l := range r.c.keys.HelpLines()[5:] {
+		if !strings.Contains(all, l) {
+			t.Errorf("spoken help lacks %q", l)
+		}
 	}
 	r.press("?")
 	r.press("i")
-	status := r.c.last
+	status := r.c.say.last
+	before := len(r.speech.Said())
 	notes, _ = r.press("r")
-	if lastOf(notes, noteAnnounce) != status || !strings.HasPrefix(status, "3 packets in all: 1 TCP, 1 TCP SYN, 1 TCP FIN or RST. Live. Volume 80 percent") {
+	said = r.speech.Said()
+	if lastOf(notes, noteAnnounce) != status || !strings.HasPrefix(status, "3 packets in all: 1 TCP, 1 TCP SYN, 1 TCP FIN or RST. Live. Verbosity packets. Volume 80 percent") {
 		t.Errorf("repeat showed %q, status %q", lastOf(notes, noteAnnounce), status)
 	}
+	if len(said) != before+1 || said[len(said)-1].Text != status {
+		t.Errorf("r must say what it shows: said %+v", said[before:])
+	}
 	r.press("s")
-	if stops, repeats := r.speech.Counts(); stops != 1 || repeats != 1 {
-		t.Errorf("stops %d repeats %d", stops, repeats)
+	if stops, _ := r.speech.Counts(); stops != 1 {
+		t.Errorf("stops %d", stops)
 	}
 	r.press("q")
 	if !r.c.quit {
 		t.Error("q does not quit")
+	}
+}
+
+// TestAccessibleHelpEveryPress: ? lists the keys each time, not every other.
+func TestAccessibleHelpEveryPress(t *testing.T) {
+	r := newRig(t, 3, true)
+	for i := 0; i < 3; i++ {
+		notes, _ := r.press("?")
+		n := 0
+		for _, x := range notes {
+			if x.kind == noteHelp {
+				n++
+			}
+		}
+		if n != len(r.c.keys.Bindings()) {
+			t.Fatalf("press %d: %d help lines", i+1, n)
+		}
+	}
+}
+
+// TestAccessibleNotSpokenTwice: what accessible mode prints, the screen
+// reader reads; Packter says it only with SpeakPrinted.
+func TestAccessibleNotSpokenTwice(t *testing.T) {
+	r := newRig(t, 5, true)
+	r.press("1", "i", "+")
+	if said := r.speech.Said(); len(said) != 0 {
+		t.Errorf("accessible mode spoke printed lines: %+v", said)
+	}
+	r.c.say.speakPrinted = true
+	r.press("+")
+	if said := r.speech.Said(); len(said) != 1 || said[0].Text != "Volume 100 percent" {
+		t.Errorf("with SpeakPrinted: %+v", said)
 	}
 }
 
@@ -363,40 +438,69 @@ func TestAccessibleLinesThenSummary(t *testing.T) {
 	if notes := r.c.takeNotes(); len(notes) != 0 {
 		t.Fatalf("a burst must not print per-event lines: %d notes", len(notes))
 	}
-	r.clock = r.clock.Add(time.Second)
+	r.clock = r.clock.Add(5 * time.Second)
+	r.c.refresh()
+	if notes := r.c.takeNotes(); len(notes) != 0 {
+		t.Fatalf("no summary before the interval: %+v", notes)
+	}
+	r.clock = r.clock.Add(5 * time.Second)
 	r.c.refresh()
 	notes = r.c.takeNotes()
 	if len(notes) != 1 || notes[0].kind != noteSummary ||
-		notes[0].text != "1002 packets in the last second: 101 IPv6 TCP, 101 IPv6 TCP SYN, 100 TCP, 100 TCP SYN, 600 other" {
+		notes[0].text != "1002 packets in the last 10 seconds: 101 IPv6 TCP, 101 IPv6 TCP SYN, 100 TCP, 100 TCP SYN, 600 other" {
 		t.Fatalf("summary: %+v", notes)
 	}
-	// Right after a fast second, a slow one is still summarised rather than
-	// read line by line; the next slow second gets lines again.
-	r.add(2)
+	// A quiet interval, and one whose packets all had lines, need none.
+	r.clock = r.clock.Add(10 * time.Second)
 	r.c.refresh()
-	if notes := r.c.takeNotes(); len(notes) != 0 {
-		t.Fatalf("lines right after a burst: %+v", notes)
-	}
-	r.clock = r.clock.Add(time.Second)
-	r.c.refresh()
-	notes = r.c.takeNotes()
-	if len(notes) != 1 || notes[0].text != "2 packets in the last second: 1 IPv6 TCP FIN or RST, 1 IPv6 UDP" {
-		t.Fatalf("slow second after a burst: %+v", notes)
-	}
+	r.clock = r.clock.Add(2 * time.Second)
 	r.add(1)
 	r.c.refresh()
+	r.clock = r.clock.Add(10 * time.Second)
+	r.c.refresh()
 	if notes := r.c.takeNotes(); len(notes) != 1 || notes[0].kind != noteEvent {
-		t.Fatalf("lines resume: %+v", notes)
+		t.Errorf("quiet, then one packet with its line: %+v", notes)
 	}
-	r.clock = r.clock.Add(time.Second)
+}
+
+// TestSummaryLeadsWithWhatMatters: alerts and the top talker come first.
+func TestSummaryLeadsWithWhatMatters(t *testing.T) {
+	r := newRig(t, 5, true)
+	r.c.verbosity = VerbositySummary
+	syn := event.Event{Time: r.clock, Kind: event.KindPacket, Flag: 1,
+		Src: protocol.AddrFrom(netip.MustParseAddr("192.0.2.7")), Dst: protocol.AddrFrom(netip.MustParseAddr("10.0.0.5")),
+		SPort: protocol.PortFrom(40000), DPort: protocol.PortFrom(443)}
+	for i := 0; i < 300; i++ {
+		r.tl.Append(&syn)
+	}
+	r.add(10)
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood toward 10.0.0.5"})
+	r.c.refresh()
+	r.clock = r.clock.Add(10 * time.Second)
+	r.c.refresh()
+	want := "1 alert; 310 packets in the last 10 seconds, mostly TCP SYN from 192.0.2.7 to 10.0.0.5 port 443: 301 TCP SYN,"
+	if got := lastOf(r.c.takeNotes(), noteSummary); !strings.HasPrefix(got, want) {
+		t.Errorf("summary %q, want it to start %q", got, want)
+	}
+}
+
+// TestVerbosityKey: v steps alerts, summary, packets; alerts prints no
+// packet lines and no summaries.
+func TestVerbosityKey(t *testing.T) {
+	r := newRig(t, 5, true)
+	notes, _ := r.press("v")
+	if got := lastOf(notes, noteAnnounce); got != "Verbosity alerts: messages, alerts and traces only" {
+		t.Fatalf("v said %q", got)
+	}
+	r.add(2)
+	r.clock = r.clock.Add(10 * time.Second)
 	r.c.refresh()
 	if notes := r.c.takeNotes(); len(notes) != 0 {
-		t.Errorf("a second read line by line needs no summary: %+v", notes)
+		t.Errorf("alerts verbosity printed %+v", notes)
 	}
-	r.clock = r.clock.Add(time.Second)
-	r.c.refresh()
-	if notes := r.c.takeNotes(); len(notes) != 0 {
-		t.Errorf("a quiet second needs no summary: %+v", notes)
+	notes, _ = r.press("v")
+	if got := lastOf(notes, noteAnnounce); !strings.HasPrefix(got, "Verbosity summary") {
+		t.Errorf("second v said %q", got)
 	}
 }
 
@@ -415,10 +519,10 @@ func TestMessagesAndAlerts(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].text != "Alert: SYN flood to 10.0.0.2" || !msgs[0].bell || msgs[1].bell {
 		t.Fatalf("messages %+v", msgs)
 	}
-	if len(r.c.msgs) != 2 {
-		t.Errorf("messages pane holds %d", len(r.c.msgs))
+	if len(r.c.msgs.items) != 2 {
+		t.Errorf("messages pane holds %d", len(r.c.msgs.items))
 	}
-	for _, it := range r.c.list {
+	for _, it := range r.c.list.items {
 		if it.ev.Kind != event.KindPacket {
 			t.Errorf("list holds a %s", it.ev.Kind)
 		}
@@ -426,7 +530,7 @@ func TestMessagesAndAlerts(t *testing.T) {
 }
 
 func TestFloodAnnouncedOnce(t *testing.T) {
-	r := newRig(t, 5, true)
+	r := newRig(t, 5, false)
 	flood := consoletest.Synthetic(1, r.clock)
 	flood.Model = "missile"
 	for i := 0; i < 3; i++ {
@@ -471,15 +575,23 @@ func TestMessageFloodSummarised(t *testing.T) {
 	if len(notes) != msgBudget || notes[0].text != "Alert: alert 0" || bells != 1 {
 		t.Fatalf("want %d message lines and one bell, got %d lines, %d bells: %+v", msgBudget, len(notes), bells, notes)
 	}
-	if len(r.c.msgs) != 20 {
-		t.Errorf("the messages pane keeps all 20, has %d", len(r.c.msgs))
+	if len(r.c.msgs.items) != 20 {
+		t.Errorf("the messages pane keeps all 20, has %d", len(r.c.msgs.items))
 	}
 	r.clock = r.clock.Add(time.Second)
 	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "next second"})
 	r.c.refresh()
 	notes = r.c.takeNotes()
-	if len(notes) != 2 || notes[0].kind != noteSummary || notes[0].text != "15 more messages in the last second" ||
-		notes[1].text != "Alert: next second" || !notes[1].bell {
+	if len(notes) != 1 || notes[0].text != "Alert: next second" || !notes[0].bell {
 		t.Fatalf("next second: %+v", notes)
+	}
+	// None is lost: h lists the 15 that had no line.
+	notes, _ = r.press("h")
+	if len(notes) != 16 || notes[0].text != "Messages not shown before, 15:" || !strings.HasSuffix(notes[1].text, "Alert: alert 5") {
+		t.Fatalf("history: %+v", notes)
+	}
+	notes, _ = r.press("h")
+	if len(notes) != 11 || notes[0].text != "Last messages, 10 of 21 received:" {
+		t.Errorf("history again: %+v", notes)
 	}
 }

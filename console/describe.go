@@ -9,26 +9,8 @@ import (
 	"github.com/packter/packter/protocol"
 )
 
-// classNames are PACKTER's ten flag classes (flag % 10), in words a screen
-// reader says well.
-var classNames = [10]string{
-	"TCP", "TCP SYN", "TCP FIN or RST", "UDP", "ICMP",
-	"IPv6 TCP", "IPv6 TCP SYN", "IPv6 TCP FIN or RST", "IPv6 UDP", "ICMPv6",
-}
-
-// shortClassNames fit the full-screen list's flag column.
-var shortClassNames = [10]string{
-	"TCP", "TCP SYN", "TCP FIN/RST", "UDP", "ICMP",
-	"TCP6", "TCP6 SYN", "TCP6 FIN/RST", "UDP6", "ICMP6",
-}
-
 // ClassName names a flag class (0..9); other values are "flag N".
-func ClassName(class int) string {
-	if class >= 0 && class < len(classNames) {
-		return classNames[class]
-	}
-	return "flag " + strconv.Itoa(class)
-}
+func ClassName(class int) string { return protocol.ClassName(class) }
 
 // FlagName names what a packet event is: its flag class, or Flood / Incident.
 func FlagName(ev *event.Event) string {
@@ -43,8 +25,8 @@ func FlagName(ev *event.Event) string {
 
 func shortFlagName(ev *event.Event) string {
 	if ev.Model == "" {
-		if c := ev.Class(); c >= 0 && c < len(shortClassNames) {
-			return shortClassNames[c]
+		if c := ev.Class(); c >= 0 && c < len(protocol.ShortClassNames) {
+			return protocol.ShortClassNames[c]
 		}
 	}
 	return FlagName(ev)
@@ -52,7 +34,7 @@ func shortFlagName(ev *event.Event) string {
 
 func isICMP(ev *event.Event) bool {
 	c := ev.Class()
-	return ev.Model == "" && (c == 4 || c == 9)
+	return ev.Model == "" && protocol.IsICMPClass(c)
 }
 
 // Describe is one plain line about an event, most important words first, as
@@ -72,7 +54,8 @@ func Describe(ev *event.Event) string {
 		b.WriteString(" to ")
 		writeEnd(&b, ev, ev.Dst, ev.DPort, false)
 		if _, _, ok := ev.Traceable(); ok {
-			b.WriteString(", traceable") // the client's address is detail: Enter says it
+			// A hash says nothing to a listener, and "traceable" on every line
+			// is noise: Enter says the traceback client.
 		} else if ev.Desc != "" && !ev.Incident() && !defaultDesc(ev.Desc) {
 			b.WriteString(", ")
 			b.WriteString(ev.Desc)
@@ -258,4 +241,16 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// coarseAge says an age in steps that change at most once a minute, so that
+// an idle screen stays still: "under a minute", "3 min", "2 h".
+func coarseAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "under a minute"
+	case d < 2*time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + " h"
 }

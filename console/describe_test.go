@@ -43,7 +43,7 @@ func TestDescribe(t *testing.T) {
 		{"ipv6 fin", pkt("2001:db8::1", "2001:db8::2", 443, 5000, 7, "custom words"),
 			"IPv6 TCP FIN or RST from 2001:db8::1 port 443 to 2001:db8::2 port 5000, custom words"},
 		{"traceable", pkt("10.0.0.1", "10.0.0.2", 1, 2, 0, "0123456789abcdef0123456789abcdef-tc.example"),
-			"TCP from 10.0.0.1 port 1 to 10.0.0.2 port 2, traceable"},
+			"TCP from 10.0.0.1 port 1 to 10.0.0.2 port 2"},
 		{"icmp type and code", icmp, "ICMP from 10.0.0.1 type 8 to 10.0.0.2 code 3"},
 		{"flood", flood, "Flood from 192.0.2.1 port 1 to 10.0.0.2 port 80, flood"},
 		{"incident first", pkt("10.0.0.9", "10.0.0.2", 1, 2, 0, "Incident:SCAN nmap sid:1 gen:1 rev:1"),

@@ -1,6 +1,23 @@
 package console
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// keyPress is one key as the console sees it, apart from the terminal
+// library: name is the key's name as bindings list it ("j", "N", "enter",
+// "up", "space", "ctrl+c"), text what it types into a prompt.
+type keyPress struct {
+	name string
+	text string
+}
+
+func (k keyPress) String() string { return k.name }
+
+// isEnter: a terminal sends CR for Enter, a pipe LF (which reads as ctrl+j).
+func (k keyPress) isEnter() bool { return k.name == "enter" || k.name == "ctrl+j" }
 
 // KeyMap is every key the console answers to. One table drives the key
 // handling of both modes, the help screen and the spoken help, so they cannot
@@ -29,48 +46,57 @@ type KeyMap struct {
 	StopTalking key.Binding
 	Help        key.Binding
 	Quit        key.Binding
+	History     key.Binding // list the messages received
+	Verbosity   key.Binding // alerts, summary, packets
+	Suspend     key.Binding // ctrl+z: back to the shell; fg resumes
 }
 
-// DefaultKeyMap returns the console's keys.
+// DefaultKeyMap returns the console's keys. Descriptions are short so that
+// the help fits two columns of an 80×24 terminal.
 func DefaultKeyMap() KeyMap {
 	b := func(help, desc string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return KeyMap{
-		Up:          b("up, k", "select the next newer item", "up", "k"),
-		Down:        b("down, j", "select the next older item", "down", "j"),
-		Pick:        b("1 to 9", "select the most recent items, 1 is the newest", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
-		Say:         b("enter", "say the selected item in full", "enter"),
-		Pause:       b("space, p", "pause or resume the list; capture continues", " ", "p"),
-		Search:      b("/", "search: select the next older match", "/"),
-		NextMatch:   b("n", "next older search match", "n"),
-		PrevMatch:   b("N", "next newer search match", "N"),
-		Filter:      b("f", "filter by protocol, flag or address, for example: tcp syn, flag:3, 10.0.0.0/8, port:80", "f"),
-		Trace:       b("T", "trace the selected packet back to its source", "T", "t"),
+		Trace:       b("T", "trace the selected packet", "T", "t"),
+		StopTalking: b("s, esc", "stop talking", "s", "esc"),
+		Repeat:      b("r", "repeat the last announcement", "r"),
+		Quit:        b("q", "quit", "q", "ctrl+c"),
+		Help:        b("?", "help: list the keys", "?"),
+		Up:          b("up, k", "select a newer packet", "up", "k"),
+		Down:        b("down, j", "select an older packet", "down", "j"),
+		Pick:        b("1 to 9", "select the Nth newest", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Say:         b("enter", "say the selection in full", "enter"),
+		Status:      b("i", "say counts, position, sound", "i"),
+		History:     b("h", "list the messages received", "h"),
+		Verbosity:   b("v", "verbosity: alerts, summary, packets", "v"),
+		Pause:       b("space, p", "pause or resume the list", "space", "p"),
+		Live:        b("L, end", "back to live", "L", "end", "home"),
+		Rewind:      b("left, <", "rewind 10 seconds", "left", "<", ","),
+		Forward:     b("right, >", "forward 10 seconds", "right", ">", "."),
+		Search:      b("/", "search, then n and N", "/"),
+		NextMatch:   b("n", "next older match", "n"),
+		PrevMatch:   b("N", "next newer match", "N"),
+		Filter:      b("f", "filter: tcp syn, port:80, 10.0.0.0/8", "f"),
 		VolumeUp:    b("+", "volume up", "+", "="),
 		VolumeDown:  b("-", "volume down", "-", "_"),
 		Mute:        b("m", "mute or unmute all sound", "m"),
-		MuteClass:   b("M", "mute or unmute the selected packet's flag class", "M"),
-		Solo:        b("o", "solo the selected packet's flag class, again to clear", "o"),
+		MuteClass:   b("M", "mute the selection's class", "M"),
+		Solo:        b("o", "solo the selection's class", "o"),
 		Theme:       b("c", "change the sound theme", "c"),
-		Rewind:      b("left, <", "rewind the timeline by 10 seconds", "left", "<", ","),
-		Forward:     b("right, >", "forward the timeline by 10 seconds", "right", ">", "."),
-		Live:        b("L, end", "jump back to live", "L", "end", "home"),
-		Status:      b("i", "say counts and sound status", "i"),
-		Repeat:      b("r", "repeat the last announcement", "r"),
-		StopTalking: b("s, esc", "stop talking", "s", "esc"),
-		Help:        b("?", "help: list the keys", "?", "h"),
-		Quit:        b("q", "quit", "q", "ctrl+c"),
+		Suspend:     b("ctrl+z", "suspend; fg resumes", "ctrl+z"),
 	}
 }
 
-// Bindings lists the keys in help order.
+// Bindings lists the keys in help order, essentials first: a listener who
+// stops the help early has heard how to trace, stop, repeat and quit.
 func (k KeyMap) Bindings() []key.Binding {
 	return []key.Binding{
-		k.Up, k.Down, k.Pick, k.Say, k.Pause, k.Search, k.NextMatch, k.PrevMatch,
-		k.Filter, k.Trace, k.VolumeUp, k.VolumeDown, k.Mute, k.MuteClass, k.Solo,
-		k.Theme, k.Rewind, k.Forward, k.Live, k.Status, k.Repeat, k.StopTalking,
-		k.Help, k.Quit,
+		k.Trace, k.StopTalking, k.Repeat, k.Quit, k.Help,
+		k.Up, k.Down, k.Pick, k.Say, k.Status, k.History, k.Verbosity,
+		k.Pause, k.Live, k.Rewind, k.Forward,
+		k.Search, k.NextMatch, k.PrevMatch, k.Filter,
+		k.VolumeUp, k.VolumeDown, k.Mute, k.MuteClass, k.Solo, k.Theme, k.Suspend,
 	}
 }
 
@@ -84,4 +110,29 @@ func (k KeyMap) HelpLines() []string {
 		lines = append(lines, h.Key+": "+h.Desc)
 	}
 	return lines
+}
+
+// maxUtterance keeps each spoken piece of help well under the speech queue's
+// cut (400 characters), so the help is heard whole.
+const maxUtterance = 300
+
+// SpokenHelp is the help as short utterances, essentials first:
+// "Keys: T trace, s stop, r repeat, q quit", then the rest in groups.
+func (k KeyMap) SpokenHelp() []string {
+	out := []string{"Keys: T trace, s stop, r repeat, q quit"}
+	var b strings.Builder
+	for _, l := range k.HelpLines()[5:] {
+		if b.Len() > 0 && b.Len()+len(l)+2 > maxUtterance {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteString(". ")
+		}
+		b.WriteString(l)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
