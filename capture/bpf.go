@@ -21,6 +21,15 @@ var ErrNoCompiler = errors.New("BPF filters need tcpdump installed (it compiles 
 var linkNames = map[uint32]string{
 	LinkNull: "NULL", LinkEthernet: "EN10MB", LinkRaw: "RAW", linkRawAlt: "RAW", linkRawAlt2: "RAW",
 	LinkLoop: "LOOP", LinkSLL: "LINUX_SLL", LinkIPv4: "IPV4", LinkIPv6: "IPV6", LinkSLL2: "LINUX_SLL2",
+	// The rarer link types; libpcap compiles filters for most of them. A
+	// filter sees the frame as captured: addresses of a tunnel's outer header.
+	LinkPPP: "PPP", LinkPPPHDLC: "PPP_SERIAL", LinkPPPoE: "PPP_ETHER", LinkCHDLC: "C_HDLC",
+	LinkIEEE80211: "IEEE802_11", LinkPrism: "PRISM_HEADER", LinkRadiotap: "IEEE802_11_RADIO",
+	LinkAVS: "IEEE802_11_RADIO_AVS", LinkPPI: "PPI", LinkARCNETBSD: "ARCNET", LinkARCNETLinux: "ARCNET_LINUX",
+	LinkPPPPPPD: "PPP_PPPD", LinkPPPDir: "PPP_WITH_DIR", LinkCHDLCDir: "C_HDLC_WITH_DIR", LinkMPLS: "MPLS",
+	LinkIPNet: "IPNET", LinkNFLOG: "NFLOG", LinkIPoIB: "IPOIB", LinkPKTAP: "PKTAP", LinkUser2: "USER2",
+	LinkJuniperEther: "JUNIPER_ETHER", LinkJuniperPPP: "JUNIPER_PPP", LinkJuniperCHDLC: "JUNIPER_CHDLC",
+	LinkJuniperPPPoE: "JUNIPER_PPPOE",
 }
 
 // CompileFilter compiles a pcap filter expression (the agent's trailing words)
