@@ -192,3 +192,61 @@ func BenchmarkView(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// countWriter counts bytes and writes (one write per rendered frame).
+type countWriter struct {
+	mu            sync.Mutex
+	bytes, writes int
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.bytes += len(p)
+	w.writes++
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+func (w *countWriter) read() (int, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes, w.writes
+}
+
+// BenchmarkRedraws measures the full-screen program's output over 3 s: idle
+// (no new events) and busy (1,000 events/s). Run with -benchtime=1x.
+func BenchmarkRedraws(b *testing.B) {
+	for _, rate := range []int{0, 1000} {
+		b.Run(map[int]string{0: "idle", 1000: "busy-1000"}[rate], func(b *testing.B) {
+			tl := timeline.New(1 << 20)
+			for i := 0; i < 100; i++ {
+				ev := consoletest.Synthetic(i, time.Now())
+				tl.Append(&ev)
+			}
+			stop := make(chan struct{})
+			var fed atomic.Int64
+			if rate > 0 {
+				go feed(tl, rate, stop, &fed)
+			}
+			inR, inW := io.Pipe()
+			out := &countWriter{}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, Config{Timeline: tl, Sound: consoletest.NewSound(), In: inR, Out: out,
+					NoColor: true, Tick: defaultTick, Now: time.Now, Getenv: func(string) string { return "" }})
+			}()
+			time.Sleep(time.Second) // first frames
+			b0, w0 := out.read()
+			const span = 3 * time.Second
+			time.Sleep(span)
+			b1, w1 := out.read()
+			cancel()
+			inW.Close()
+			close(stop)
+			<-done
+			b.ReportMetric(float64(b1-b0)/span.Seconds(), "bytes/s")
+			b.ReportMetric(float64(w1-w0)/span.Seconds(), "redraws/s")
+		})
+	}
+}
