@@ -139,8 +139,16 @@ func (in *intake) packet(ev *event.Event, th *Theme) {
 	}
 	in.tokens[c]--
 	in.allTokens--
-	if in.push(cmd{kind: cmdCue, at: at, cue: cue}) {
-		in.notes++
+	if !in.push(cmd{kind: cmdCue, at: at, cue: cue}) {
+		return
+	}
+	in.notes++
+	if c >= 5 {
+		// IPv6 strikes twice: a softer second strike 90 ms later, an
+		// envelope IPv4 never has (its glassy partial alone is too faint
+		// to tell them apart).
+		cue.Gain *= 0.7
+		in.push(cmd{kind: cmdCue, at: at + int64(in.clk.rate)*90/1000, cue: cue})
 	}
 }
 

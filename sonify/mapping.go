@@ -100,9 +100,12 @@ func Map(ev *event.Event, th *Theme) Cue {
 		c.Gesture = GestureDrop
 		c.Decay *= 0.5
 	case 4:
+		// A ping rings longer than the others, but a ping a second must not
+		// be the loudest repeated sound: shorter than it was, and softer.
 		c.Gesture = GesturePing
-		c.Decay *= 2.5
+		c.Decay *= 1.6
 		c.Bright *= 0.15
+		c.Gain *= 0.55
 	}
 	var deg int
 	if class%5 == 4 {

@@ -274,3 +274,109 @@ func TestSpeechOnTop(t *testing.T) {
 		t.Errorf("after the duck: %.1f LUFS, without it %.1f", a, b)
 	}
 }
+
+// bandShare is the share of x's energy between lo and hi Hz (plain DFT at
+// 25 Hz steps up to 6 kHz).
+func bandShare(x []float64, rate int, lo, hi float64) float64 {
+	in, all := 0.0, 0.0
+	for f := 25.0; f <= 6000; f += 25 {
+		re, im := 0.0, 0.0
+		w := 2 * math.Pi * f / float64(rate)
+		for i, v := range x {
+			re += v * math.Cos(w*float64(i))
+			im -= v * math.Sin(w*float64(i))
+		}
+		p := re*re + im*im
+		all += p
+		if f >= lo && f <= hi {
+			in += p
+		}
+	}
+	return in / all
+}
+
+// The heartbeat carries its energy where small laptop speakers play:
+// 200–2,000 Hz.
+func TestHeartbeatAudibleOnSmallSpeakers(t *testing.T) {
+	a := renderSeq(t, Options{}, nil, stream(0, "", 1, 0, time.Second), 18)
+	m := a.mono()
+	from := firstAbove(m, 10*a.rate, 1e-4)
+	if from < 0 {
+		t.Fatal("no heartbeat")
+	}
+	share := bandShare(m[from:from+a.rate/4], a.rate, 200, 2000)
+	t.Logf("heartbeat at %.2f s: %.0f %% of its energy in 200–2000 Hz", float64(from)/float64(a.rate), share*100)
+	if share < 0.8 {
+		t.Errorf("heartbeat: only %.0f %% of its energy in 200–2000 Hz", share*100)
+	}
+}
+
+// A ping a second is no louder than a SYN a second.
+func TestPingNotLouderThanSYN(t *testing.T) {
+	ping, syn := classLoudness(t, 4, 1), classLoudness(t, 1, 1)
+	ev := pkt(0, "10.0.0.1", 8*256, 0, 4) // echo request
+	a := renderT(t, Options{}, nil, []*event.Event{ev})
+	m := a.mono()
+	ring := float64(lastAbove(m, peakAbs(m)*0.1)-firstAbove(m, 0, 1e-3)) / float64(a.rate)
+	t.Logf("ICMP %.1f LUFS, SYN %.1f LUFS; an echo request rings %.2f s to -20 dB", ping, syn, ring)
+	if ping > syn {
+		t.Errorf("ICMP at 1/s is %.1f LU louder than SYN at 1/s", ping-syn)
+	}
+}
+
+// envelopePeaks counts the onsets in a note: 5 ms RMS frames that rise by
+// 6 dB over the frame 20 ms before, at least 30 ms after the last onset.
+func envelopePeaks(m []float64, rate int) int {
+	fr := rate / 200
+	var lv []float64
+	for i := 0; i+fr <= len(m); i += fr {
+		lv = append(lv, rms(m[i:i+fr]))
+	}
+	n, last := 0, -100
+	for i := range lv {
+		prev := 0.0
+		if i >= 4 {
+			prev = lv[i-4]
+		}
+		if lv[i] > 1e-3 && lv[i] > 2*prev && i-last >= 6 {
+			n++
+			last = i
+		}
+	}
+	return n
+}
+
+// IPv6 is told from IPv4 by its envelope (a second, softer strike), not
+// only by a faint partial.
+func TestIPv6Distinct(t *testing.T) {
+	for _, flag := range []int{0, 1, 3} {
+		v4 := renderT(t, Options{}, nil, []*event.Event{pkt(0, "10.0.0.1", 40000, 443, flag)})
+		v6 := renderT(t, Options{}, nil, []*event.Event{pkt(0, "2001:db8::1", 40000, 443, flag+5)})
+		p4, p6 := envelopePeaks(v4.mono(), v4.rate), envelopePeaks(v6.mono(), v6.rate)
+		t.Logf("flag %d: %d onsets; flag %d: %d onsets", flag, p4, flag+5, p6)
+		if p4 != 1 || p6 != 2 {
+			t.Errorf("flag %d has %d onsets and flag %d has %d: want 1 and 2", flag, p4, flag+5, p6)
+		}
+	}
+}
+
+// "Trace launched" (PACKTERSOUND Traceback.wav) is heard even when the
+// result's sound replaces it 4 ms later.
+func TestTraceLaunchedAudible(t *testing.T) {
+	launched := &event.Event{Kind: event.KindSound, Time: t0, File: "Traceback.wav", Millis: 10000}
+	result := &event.Event{Kind: event.KindSound, Time: t0.Add(4 * time.Millisecond), File: "Success.wav", Millis: 10000}
+	both := renderT(t, Options{}, nil, []*event.Event{launched, result})
+	alone := renderT(t, Options{}, nil, []*event.Event{withTime(pkt(0, "10.0.0.1", 1, 1, 0), t0), result})
+	only := renderT(t, Options{}, nil, []*event.Event{launched})
+	sec := both.rate
+	diff := make([]float64, sec)
+	bm, am := both.mono(), alone.mono()
+	for i := range diff {
+		diff[i] = bm[i] - am[i]
+	}
+	heard, full := energy(diff), energy(only.mono()[:sec])
+	t.Logf("Traceback.wav's first second: %.0f %% of its energy heard", 100*heard/full)
+	if heard < 0.5*full {
+		t.Errorf("trace launched: only %.0f %% of its first second heard", 100*heard/full)
+	}
+}

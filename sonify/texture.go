@@ -190,7 +190,9 @@ func (r *renderer) heartbeat() {
 	if v == nil {
 		return
 	}
-	c := Cue{Gesture: GesturePluck, Class: -1, Freq: degreeFreq(th, -len(th.Scale)), Gain: 0.08,
-		Decay: 0.35, Ratio: 1, Bright: 0.3}
+	// The scale's root with FM harmonics: 220 Hz and up in calm, where small
+	// laptop speakers still play (a pure 110 Hz tick was barely reproduced).
+	c := Cue{Gesture: GesturePluck, Class: -1, Freq: degreeFreq(th, 0), Gain: 0.06,
+		Decay: 0.3, Ratio: 2, Bright: 1.2}
 	v.startTone(&c, float64(r.rate), c.Gain, r.nextRand())
 }
