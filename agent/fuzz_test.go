@@ -39,3 +39,30 @@ func FuzzFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitPrinted: any text either splits or is refused, never panics; the
+// datagrams are slices of the input in order, and text this agent printed
+// splits back into exactly what it printed.
+func FuzzSplitPrinted(f *testing.F) {
+	f.Add([]byte("TIME 1700000000 5\nPACKTER\n1.2.3.4,5.6.7.8,1,2,3,x\n"))
+	f.Add([]byte("PACKTER\n1.2.3.4,5.6.7.8,1,2,3,x\nPACKTERSE\nse3.wavPACKTER\n"))        // untimed, SE runs into the next header
+	f.Add([]byte("TIME 1 2\nPACKTERSE\nse1.wavTIME 1 3\nPACKTERAGENT a,1,ff\nPACKTER\n")) // PACKTER's own glued TIME line
+	f.Add([]byte("TIME 1 9999999\nnot a time\n"))                                         // usec out of range
+	f.Add([]byte("garbage\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ds, err := SplitPrinted(b)
+		if err != nil {
+			return
+		}
+		var joined []byte
+		for _, d := range ds {
+			joined = append(joined, d.Data...)
+			if len(d.Data) > len(b) {
+				t.Fatal("datagram longer than the input")
+			}
+		}
+		if len(joined) > len(b) {
+			t.Fatalf("%d bytes of datagrams from %d of input", len(joined), len(b))
+		}
+	})
+}
