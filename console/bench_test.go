@@ -117,7 +117,7 @@ func benchKeyToScreen(b *testing.B, filter string) {
 		// Volume keys change one line; pause and live change the mode, and
 		// live takes a new snapshot of the list.
 		key := [...]string{"+", "-", " ", " "}[i%4]
-		seen := out.expect("") // the next frame
+		seen := out.expect("")       // the next frame
 		time.Sleep(time.Millisecond) // let a frame in flight finish first
 		start := time.Now()
 		io.WriteString(inW, key)
