@@ -14,7 +14,8 @@ import (
 	"github.com/packter/packter/protocol"
 )
 
-// runAgent is `packter agent`: PACKTER's pt_agent, flag for flag.
+// runAgent is `packter agent`: PACKTER's pt_agent, flag for flag. It is one
+// function over 80 lines because it is a flag table: each flag beside its field.
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	var cfg agent.Config
