@@ -81,6 +81,10 @@ func (c *core) soundKeys(k keyPress) bool {
 	default:
 		return false
 	}
+	if strings.HasPrefix(text, "Volume ") {
+		c.say.showKind(speech.KindVolume, text) // a newer volume replaces an older one
+		return true
+	}
 	c.say.say(text, speech.Important)
 	return true
 }
@@ -89,7 +93,7 @@ func (c *core) otherKeys(k keyPress) bool {
 	km := &c.keys
 	switch {
 	case key.Matches(k, km.Status):
-		c.say.say(c.statusText(), speech.Important)
+		c.say.showKind(speech.KindStatus, c.statusText())
 	case key.Matches(k, km.Repeat):
 		c.say.repeat()
 	case key.Matches(k, km.StopTalking):

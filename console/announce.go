@@ -24,11 +24,31 @@ type note struct {
 	bell bool
 }
 
-// kindSpeaker is a speaker that can replace what it has queued or is saying
-// of one kind with newer text (the selection as it moves). Speakers without
-// it are asked to say each selection at Message priority instead.
+// kindSpeaker is a speaker that knows what an utterance is (*speech.Queue):
+// a newer selection, volume or status replaces an older one, queued or
+// playing, and help is said whole in parts. Speakers without it get Say at
+// the kind's priority.
 type kindSpeaker interface {
-	SayReplacing(kind, text string, p speech.Priority)
+	SayKind(k speech.Kind, text string)
+	SayParts(k speech.Kind, parts ...string)
+}
+
+// sayKind says text as kind k.
+func (a *announcer) sayKind(k speech.Kind, text string) {
+	if ks, ok := a.speech.(kindSpeaker); ok {
+		ks.SayKind(k, text)
+		return
+	}
+	a.speech.Say(text, k.Priority())
+}
+
+// showKind shows and says an announcement of kind k.
+func (a *announcer) showKind(k speech.Kind, text string) {
+	a.last = text
+	a.notes = append(a.notes, note{kind: noteAnnounce, text: text})
+	if a.speaks() {
+		a.sayKind(k, text)
+	}
 }
 
 // announcer is the announcements concern: every line the console shows goes
@@ -88,11 +108,11 @@ func (a *announcer) selection(text string) {
 	if !a.speaks() {
 		return
 	}
-	if ks, ok := a.speech.(kindSpeaker); ok {
-		ks.SayReplacing("selection", text, speech.Message)
+	if _, ok := a.speech.(kindSpeaker); ok {
+		a.sayKind(speech.KindSelection, text)
 		return
 	}
-	a.speech.Say(text, speech.Message)
+	a.speech.Say(text, speech.Message) // queued, not dropped like Progress
 }
 
 // help shows every help line and says the help whole, in short pieces.
@@ -101,10 +121,15 @@ func (a *announcer) help(lines, spoken []string) {
 		a.show(noteHelp, l)
 	}
 	a.last = spoken[0]
-	if a.speaks() {
-		for _, s := range spoken {
-			a.speech.Say(s, speech.Important)
-		}
+	if !a.speaks() {
+		return
+	}
+	if ks, ok := a.speech.(kindSpeaker); ok {
+		ks.SayParts(speech.KindHelp, spoken...)
+		return
+	}
+	for _, s := range spoken {
+		a.speech.Say(s, speech.Important)
 	}
 }
 

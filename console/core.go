@@ -175,7 +175,7 @@ func (c *core) scanMessages() {
 		if consumed, outcome := c.trace.observe(ev); consumed {
 			c.msgs.add(seq, ev, true) // in the history; the outcome is the line
 			if outcome != "" {
-				c.say.say(outcome, speech.Important)
+				c.say.showKind(speech.KindResult, outcome)
 			}
 			return
 		}
