@@ -20,14 +20,19 @@ const (
 // Printable text passes unchanged, so clean input costs one copy.
 func AppendClean(dst, src []byte, max int) []byte {
 	start := len(dst)
+	// Printable ASCII, the common case, is copied in runs.
 	for i := 0; i < len(src); {
-		c := src[i]
-		if c >= 0x20 && c < 0x7F { // printable ASCII: the common case
-			if len(dst)-start+1 > max {
+		j := i
+		for j < len(src) && src[j] >= 0x20 && src[j] < 0x7F {
+			j++
+		}
+		if j > i {
+			if len(dst)-start+(j-i) > max {
+				dst = append(dst, src[i:min(j, i+max+1-(len(dst)-start))]...)
 				return appendCut(dst, start, max)
 			}
-			dst = append(dst, c)
-			i++
+			dst = append(dst, src[i:j]...)
+			i = j
 			continue
 		}
 		r, n := utf8.DecodeRune(src[i:])
@@ -96,7 +101,7 @@ func appendCut(dst []byte, start, max int) []byte {
 	if end > len(dst) {
 		end = len(dst)
 	}
-	for end > start && !utf8.RuneStart(dst[end]) && end < len(dst) {
+	for end > start && end < len(dst) && !utf8.RuneStart(dst[end]) {
 		end--
 	}
 	return append(dst[:end], ell...)

@@ -247,3 +247,21 @@ func (a *arena) text(b []byte, limit int) string {
 	}
 	return unsafe.String(&s[0], len(s))
 }
+
+// Own cleans ev's text and copies it into the decoder's arena: events read
+// from a file or made in the process get the same guarantees as decoded ones.
+func (dc *Decoder) Own(ev *event.Event) {
+	a := &dc.arena
+	ev.Agent = a.str(ev.Agent, event.MaxName)
+	ev.Model = a.str(ev.Model, event.MaxName)
+	ev.Desc = a.str(ev.Desc, event.MaxDesc)
+	ev.Text = a.str(ev.Text, event.MaxText)
+	ev.File = a.str(ev.File, event.MaxName)
+}
+
+func (a *arena) str(s string, limit int) string {
+	if s == "" {
+		return ""
+	}
+	return a.text(unsafe.Slice(unsafe.StringData(s), len(s)), limit)
+}
