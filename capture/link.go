@@ -145,24 +145,15 @@ func ipnet(b []byte, p *Packet, depth int) error {
 	return ErrNotIP
 }
 
-// ipoib decodes IP over InfiniBand: a 4-byte header (EtherType, reserved),
-// which captures from Linux precede with the 20-byte destination hardware
-// address, and some tools with 40 bytes (a GRH). The EtherType and the zero
-// reserved field tell which.
+// ipoib decodes LINKTYPE_IPOIB: a 40-byte pseudo-header (the GRH, or when
+// that is not valid the destination address), then the 4-byte IPoIB header
+// (EtherType, reserved), as tcpdump and Wireshark read it. Live capture on
+// InfiniBand interfaces is cooked instead (see LinkForHardware).
 func ipoib(b []byte, p *Packet, depth int) error {
-	for _, off := range [...]int{0, 20, 40} {
-		if len(b) < off+4 {
-			break
-		}
-		et := binary.BigEndian.Uint16(b[off:])
-		if (et == etherIPv4 || et == etherIPv6 || et == 0x0806) && b[off+2] == 0 && b[off+3] == 0 {
-			return decodeEther(et, b[off+4:], p, depth)
-		}
-	}
-	if len(b) < 4 {
+	if len(b) < 44 {
 		return ErrShort
 	}
-	return ErrNotIP
+	return decodeEther(binary.BigEndian.Uint16(b[40:]), b[44:], p, depth)
 }
 
 // nflog decodes Linux NFLOG: family, version, resource id, then TLVs, one of

@@ -102,8 +102,9 @@ func ether(b []byte, p *Packet, depth int) error {
 	return decodeEther(binary.BigEndian.Uint16(b[12:]), b[14:], p, depth)
 }
 
-// maxLabels bounds an MPLS label stack; real stacks hold two to five labels.
-const maxLabels = 16
+// maxLabels bounds an MPLS label stack; real stacks hold two to five labels,
+// and a stack without a bottom ends with the packet anyway.
+const maxLabels = 32
 
 // mpls steps over a label stack to its bottom. MPLS does not say what it
 // carries; like Wireshark we look at the first nibble: 4 or 6 is IP, 0 is a

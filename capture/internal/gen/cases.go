@@ -14,11 +14,12 @@ type Frame struct {
 // Case is one test capture: a file name under capture/testdata, its link
 // type, and its frames.
 type Case struct {
-	File   string
-	Link   uint32
-	NG     bool   // pcapng rather than pcap
-	Header string // which header the record describes (docs/capture.md)
-	Frames []Frame
+	File      string
+	Link      uint32
+	NG        bool   // pcapng rather than pcap
+	BigEndian bool   // a pcap written on a big-endian host
+	Header    string // which header the record describes (docs/capture.md)
+	Frames    []Frame
 }
 
 func ok(data []byte, want string, tunnels int) Frame {
@@ -41,21 +42,25 @@ func (c Case) Bytes() []byte {
 	if c.NG {
 		writeNG(&b, c.Link, c.Frames)
 	} else {
-		writePcap(&b, c.Link, c.Frames)
+		writePcap(&b, c.Link, c.BigEndian, c.Frames)
 	}
 	return b.Bytes()
 }
 
 const ts0 = 1700000000
 
-func writePcap(b *bytes.Buffer, link uint32, frames []Frame) {
-	h := le32(nil, 0xa1b2c3d4)
-	h = le16(le16(h, 2), 4)
-	h = le32(le32(le32(h, 0), 0), 65535)
-	b.Write(le32(h, link))
+func writePcap(b *bytes.Buffer, link uint32, bigEndian bool, frames []Frame) {
+	u16, u32 := le16, le32
+	if bigEndian {
+		u16, u32 = be16, be32
+	}
+	h := u32(nil, 0xa1b2c3d4)
+	h = u16(u16(h, 2), 4)
+	h = u32(u32(u32(h, 0), 0), 65535)
+	b.Write(u32(h, link))
 	for i, f := range frames {
-		r := le32(le32(nil, ts0+uint32(i)), 0)
-		r = le32(le32(r, uint32(len(f.Data))), uint32(len(f.Data)))
+		r := u32(u32(nil, ts0+uint32(i)), 0)
+		r = u32(u32(r, uint32(len(f.Data))), uint32(len(f.Data)))
 		b.Write(r)
 		b.Write(f.Data)
 	}

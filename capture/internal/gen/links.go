@@ -132,14 +132,18 @@ func linkCases() []Case {
 			ok(cat([]byte{2, 2, 0, 0}, be32(nil, uint32(len(tcp4()))), zeros(16), tcp4()), WantTCP4, 0),
 			ok(cat([]byte{2, 26, 0, 0}, be32(nil, uint32(len(udp6()))), zeros(16), udp6()), WantUDP6, 0),
 		}},
-		{File: "ipoib.pcap", Link: 242, Header: "the IP packet after the IPoIB header", Frames: []Frame{
-			ok(cat([]byte{0x08, 0x00, 0, 0}, tcp4()), WantTCP4, 0),
-			ok(cat([]byte{0, 0, 0, 0x48, 0xfe, 0x80}, zeros(6), []byte{0, 2, 0xc9, 3, 0, 1, 2, 3}, []byte{0x86, 0xdd, 0, 0}, udp6()), WantUDP6, 0),
+		{File: "ipoib.pcap", Link: 242, Header: "the IP packet after the IPoIB pseudo-header and header", Frames: []Frame{
+			ok(cat(zeros(20), []byte{0, 0, 0, 0x48, 0xfe, 0x80}, zeros(6), []byte{0, 2, 0xc9, 3, 0, 1, 2, 3}, []byte{0x08, 0x00, 0, 0}, tcp4()), WantTCP4, 0),
+			ok(cat([]byte{0x60, 0, 0, 0, 0, 0, 0, 0x49}, zeros(32), []byte{0x86, 0xdd, 0, 0}, udp6()), WantUDP6, 0), // a valid GRH
 		}},
 		{File: "nflog.pcap", Link: 239, Header: "the IP packet in the NFLOG payload TLV", Frames: []Frame{
 			ok(nflog(2, false, tcp4()), WantTCP4, 0),
 			ok(nflog(10, false, udp6()), WantUDP6, 0),
-			ok(nflog(2, true, icmp4()), WantICMP4, 0), // written on a big-endian host
+			ok(nflog(2, false, icmp4()), WantICMP4, 0),
+		}},
+		{File: "nflog-be.pcap", Link: 239, BigEndian: true, Header: "the IP packet in the NFLOG payload TLV", Frames: []Frame{
+			ok(nflog(2, true, tcp4()), WantTCP4, 0), // written on a big-endian host: TLVs in its order too
+			ok(nflog(10, true, udp6()), WantUDP6, 0),
 		}},
 		{File: "radiotap.pcap", Link: 127, Header: "the IP packet in the 802.11 data frame's LLC/SNAP payload", Frames: []Frame{
 			ok(cat(radiotap8, dot11(0x88, 0x01, snap(0x0800, tcp4()))), WantTCP4, 0),   // QoS data to the AP

@@ -94,7 +94,9 @@ func tunnelCases() []Case {
 			bad(eth4(nestIPIP(12, tcp4())), "encapsulations nested too deeply"),
 			bad(eth4(outer4(47, []byte{0, 0})), "packet truncated"),
 			bad(eth4(outer4(47, []byte{0x00, 0x03, 0x08, 0x00, 0, 0, 0, 0})), "malformed header"), // GRE version 3
-			bad(Ether(0x8847, MPLS(tcp4(), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)), "malformed header"),
+			bad(Ether(0x8847, MPLS(tcp4(), make([]uint32, 33)...)), "malformed header"),           // 33 labels
+			bad(Ether(0x8847, MPLS(nil, 1, 2, 3)[:8]), "packet truncated"),                        // no bottom of stack
+
 			bad(eth4(outer4(47, GRE(0x0800, -1, -1, -1, tcp4()[:30]))), "packet truncated"),
 			bad(Ether(0x894f, cat([]byte{0x0f, 0xc1, 0x01, 0x01}, zeros(8))), "malformed header"), // NSH shorter than its own header
 		}},
