@@ -161,6 +161,9 @@ func ParseTheme(b []byte) (Theme, error) {
 	return t, nil
 }
 
+// set applies one "key = value" line. It is one switch over every key a
+// theme file may name, longer than ~80 lines because the keys read best in
+// one place, each with its bounds.
 func (t *Theme) set(k, v string, named *bool) error {
 	num := func(lo, hi float64) (float64, error) {
 		f, err := strconv.ParseFloat(v, 64)

@@ -217,3 +217,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestToInt16(t *testing.T) {
+	for _, v := range []float32{0, 0.5, -0.5, 1, -1, 2, -2, 1e-5, -1e-5, 0.49999 / 32767, 1.5 / 32767, -1.5 / 32767, 0.123456} {
+		want := int16(math.Round(math.Max(-1, math.Min(1, float64(v))) * 32767))
+		if got := ToInt16(v); got != want {
+			t.Errorf("ToInt16(%v) = %d, want %d", v, got, want)
+		}
+	}
+	if got := ToInt16(float32(math.NaN())); got != 0 {
+		t.Errorf("NaN gives %d", got)
+	}
+}
