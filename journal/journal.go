@@ -5,6 +5,7 @@ package journal
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,40 +161,62 @@ type line struct {
 	Lon2   float64     `json:"lon2"`
 }
 
-// Decoder reads a journal line by line.
+// Decoder reads a journal line by line. A bad line, even one longer than
+// MaxLine, costs only itself: Next says which line it was and goes on.
 type Decoder struct {
-	s    *bufio.Scanner
+	r    *bufio.Reader
 	line int
+	long bool // inside a line longer than MaxLine, skipping to its end
 }
 
 // NewDecoder reads from r.
 func NewDecoder(r io.Reader) *Decoder {
-	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64<<10), MaxLine)
-	return &Decoder{s: s}
+	return &Decoder{r: bufio.NewReaderSize(r, MaxLine)}
 }
 
 // ErrLine wraps what was wrong with one journal line.
 var ErrLine = errors.New("bad journal line")
 
+// Line is the number of the line Next read last (from 1).
+func (d *Decoder) Line() int { return d.line }
+
 // Next decodes the next event into ev. It returns io.EOF at the end; a bad line
 // returns an error wrapping ErrLine and the decoder can go on with the next.
 func (d *Decoder) Next(ev *event.Event) error {
-	for d.s.Scan() {
+	for {
+		b, err := d.r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			// Longer than MaxLine: skip the rest of it, then report it once.
+			if !d.long {
+				d.long = true
+			}
+			continue
+		case d.long:
+			d.long = false
+			d.line++
+			if err != nil && len(b) == 0 && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("line %d: %w", d.line, err)
+			}
+			return fmt.Errorf("line %d: %w: longer than %d bytes", d.line, ErrLine, MaxLine)
+		case err != nil && !errors.Is(err, io.EOF):
+			return fmt.Errorf("line %d: %w", d.line+1, err)
+		case len(b) == 0 && err != nil:
+			return io.EOF
+		}
 		d.line++
-		b := d.s.Bytes()
+		b = bytes.TrimRight(b, "\r\n")
 		if len(b) == 0 {
+			if err != nil {
+				return io.EOF
+			}
 			continue
 		}
-		if err := Unmarshal(b, ev); err != nil {
-			return fmt.Errorf("line %d: %w", d.line, err)
+		if uerr := Unmarshal(b, ev); uerr != nil {
+			return fmt.Errorf("line %d: %w", d.line, uerr)
 		}
 		return nil
 	}
-	if err := d.s.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", d.line+1, err)
-	}
-	return io.EOF
 }
 
 // Unmarshal decodes one journal line.
