@@ -20,10 +20,15 @@ type shared struct {
 	recent  [10][recentSize]atomic.Uint64 // packed grainSeeds
 	recentN [10]atomic.Uint32
 
+	// Written by the renderer once a block, read by every event: on their
+	// own cache lines, away from the counters the intake writes.
+	_         [64]byte
+	textureOn atomic.Uint32 // bit c: class c is a texture; stored only when it changes
+	_         [60]byte
 	pos       atomic.Int64  // frames producers must not schedule before
-	textureOn atomic.Uint32 // bit c: class c is a texture
 	rateSum   atomic.Uint64 // float64 bits: events/s over the last quarter second
 	obs       clockObs      // the device's latest pull
+	_         [64]byte
 
 	dropLate, dropFull, dropSched atomic.Uint64
 }

@@ -106,7 +106,9 @@ func (r *renderer) take(n int) {
 		r.lastActive = r.rpos
 	}
 	tex, sum := r.meter.update(counts, n, r.rate, r.ctl.theme.Threshold, r.rpos)
-	r.sh.textureOn.Store(tex)
+	if r.sh.textureOn.Load() != tex {
+		r.sh.textureOn.Store(tex)
+	}
 	r.sh.rateSum.Store(math.Float64bits(sum))
 	r.sh.pos.Store(r.rpos + int64(n))
 }
