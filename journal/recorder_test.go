@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/protocol"
 )
 
 func TestRecorderAppendsAndFlushes(t *testing.T) {
@@ -73,7 +74,8 @@ func TestRecordRefusesNonRegular(t *testing.T) {
 
 type sink struct{ evs []event.Event }
 
-func (s *sink) Events(evs []event.Event) { s.evs = append(s.evs, evs...) }
+func (s *sink) Events(evs []event.Event)                   { s.evs = append(s.evs, evs...) }
+func (s *sink) Datagrams(_ []protocol.Packet, done func()) { done() }
 
 func TestReplayerSkipsBadAndOversizedLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.jsonl")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/monitor"
 )
 
 // Replayer plays a journal back as a monitor source: its events arrive again
@@ -25,13 +26,8 @@ type Replayer struct {
 	Bad int // lines skipped, once Run has returned
 }
 
-// Delivery is where a replay delivers events (a monitor's Intake).
-type Delivery interface {
-	Events(evs []event.Event)
-}
-
 // Run replays the whole journal, then returns nil.
-func (p *Replayer) Run(ctx context.Context, in Delivery) error {
+func (p *Replayer) Run(ctx context.Context, in monitor.Intake) error {
 	log := p.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/packter/packter/internal/safefile"
 )
 
 // maxKey bounds a pre-shared key file, as PACKTER's agent does.
@@ -12,7 +13,7 @@ const maxKey = 1024
 
 // readKey reads a pre-shared key: the file's first line, without its line end.
 func readKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, 64<<10)
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,12 +38,6 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *perDatagram < 1 {
-		return usagef("--bulk must be at least 1")
-	}
-	if *garbage < 0 || *garbage > 100 {
-		return usagef("--garbage is a percentage from 0 to 100")
-	}
 	if len(viewers) == 0 {
 		viewers = multiFlag{"127.0.0.1"}
 	}
@@ -54,86 +49,24 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		key = k
 	}
-	s, err := protocol.NewSender(protocol.SenderConfig{Viewers: viewers, Port: *port, AgentID: *agentID, Key: key})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	g := synth.New(*seed, synth.Mix{UDP: *udp, ICMP: *icmp, SYN: *syn, FIN: *fin, IPv6: *v6}, *trace)
-
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	// The traffic is made up front, a pool of datagrams sent round and round, so
-	// that at high rates the generator measures the receiver, not itself.
-	const poolSize = 4096
-	type dg struct {
-		b    []byte
-		recs int64
+	st, err := synth.Send(ctx, synth.SendConfig{
+		Viewers: viewers, Port: *port, PPS: *pps, Count: *count, PerDatagram: *perDatagram, Garbage: *garbage,
+		Mix:   synth.Mix{UDP: *udp, ICMP: *icmp, SYN: *syn, FIN: *fin, IPv6: *v6},
+		Trace: *trace, AgentID: *agentID, Key: key, Seed: *seed,
+	})
+	if errors.Is(err, synth.ErrConfig) {
+		return usageError{err}
 	}
-	pool := make([]dg, 0, poolSize)
-	recs := make([]protocol.Record, *perDatagram)
-	descs := make([][]byte, *perDatagram)
-	garbageEvery := 0.0
-	if *garbage > 0 {
-		garbageEvery = 100 / *garbage
+	if err != nil {
+		return err
 	}
-	nextGarbage := garbageEvery
-	for i := 1; len(pool) < poolSize; i++ {
-		if garbageEvery > 0 && float64(i) >= nextGarbage {
-			nextGarbage += garbageEvery
-			pool = append(pool, dg{b: g.Garbage(nil)})
-			continue
-		}
-		for j := range recs {
-			g.Next(&recs[j])
-			descs[j] = append(descs[j][:0], recs[j].Desc...)
-			recs[j].Desc = descs[j]
-		}
-		pool = append(pool, dg{b: protocol.AppendPacket(nil, recs...), recs: int64(len(recs))})
-	}
-	// Datagrams go out in batches of up to 64 (one sendmmsg call each).
-	const batchMax = 64
-	batch := make([][]byte, 0, batchMax)
-	var sent, bad int64
-	next := 0
-	start := time.Now()
-	tick := time.NewTicker(time.Millisecond) // pace in 1 ms steps
-	defer tick.Stop()
-	for ctx.Err() == nil && (*count == 0 || sent < *count) {
-		allowed := int64(1 << 62)
-		if *pps > 0 {
-			allowed = int64(time.Since(start).Seconds() * *pps)
-		}
-		for sent < allowed && (*count == 0 || sent < *count) && len(batch) < batchMax {
-			d := pool[next]
-			next = (next + 1) % len(pool)
-			if d.recs == 0 {
-				bad++
-			} else if *count > 0 && sent+d.recs > *count {
-				*count = sent // a whole datagram would overshoot --count: stop short of it
-				break
-			}
-			batch = append(batch, d.b)
-			sent += d.recs
-		}
-		if err := s.DatagramBatch(batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		if *pps > 0 && sent >= allowed {
-			select {
-			case <-ctx.Done():
-			case <-tick.C:
-			}
-		}
-	}
-	el := time.Since(start)
-	st := s.Stats()
 	fmt.Fprintf(stdout, "sent %d records in %d datagrams (%d malformed on purpose) in %.1fs: %.0f records/s, %d send errors\n",
-		sent, st.Datagrams, bad, el.Seconds(), float64(sent)/el.Seconds(), st.Errors)
+		st.Records, st.Datagrams, st.Garbage, st.Elapsed.Seconds(), float64(st.Records)/st.Elapsed.Seconds(), st.Errors)
 	return nil
 }
 

@@ -1,0 +1,294 @@
+// Package viewer puts the monitor together from its options: the inputs (UDP
+// sockets, a journal replay, the log's own alerts), the outputs (sound,
+// speech, journal) and the views that follow the timeline (console, board).
+// `packter monitor` and `packter demo` are flags and one call to Run.
+package viewer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/packter/packter/console"
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/ingest"
+	"github.com/packter/packter/intertrack"
+	"github.com/packter/packter/journal"
+	"github.com/packter/packter/logalert"
+	"github.com/packter/packter/monitor"
+	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/sonify"
+	"github.com/packter/packter/speech"
+	"github.com/packter/packter/timeline"
+	"github.com/packter/packter/visual/feed"
+)
+
+// Options are the monitor's settings (the flags of `packter monitor`).
+type Options struct {
+	Command string // "monitor" or "demo", for messages
+
+	Listen      []string          // UDP addresses; default 127.0.0.1:11300
+	Keys        map[string][]byte // agent id -> HMAC key
+	RequireAuth bool
+	Record      string  // journal file to append to
+	Replay      string  // journal file to play back
+	Speed       float64 // replay speed (0: as fast as possible)
+
+	NoAudio   bool
+	WAV       string
+	Sounds    string
+	Theme     string
+	Voice     string // auto, speechd, espeak-ng, say, sapi, none
+	VoiceName string
+	VoiceRate int
+
+	Accessible   bool
+	Verbosity    console.Verbosity
+	SummaryEvery time.Duration
+	SpeakPrinted bool
+	TraceTimeout time.Duration
+	TCPort       int // traceback clients named without a port
+
+	Board      bool
+	Assets     string
+	BoardFlags []string
+
+	Capacity   int           // timeline events
+	Duration   time.Duration // stop after (0: until quit)
+	Verbose    bool
+	CPUProfile string
+}
+
+// Session is a running viewer, for the demo to add to.
+type Session struct {
+	Monitor  *monitor.Monitor
+	Timeline *timeline.Timeline
+	Playhead *timeline.Playhead
+	Sound    *sonify.Engine // nil with --no-audio and no --wav
+	Voice    *speech.Queue
+	Log      *slog.Logger
+	Logs     *logalert.Sink
+	Addr     string // the first UDP address listened on
+}
+
+// ErrUsage marks options that cannot work together (exit status 2).
+var ErrUsage = errors.New("usage")
+
+func usagef(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
+}
+
+// Run starts everything, calls ready (if any) once the monitor listens, and
+// serves until ctx ends, the duration passes or the console quits. Its last
+// line on stderr counts what the monitor received.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ctx context.Context, s *Session) error) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	if o.CPUProfile != "" {
+		stop, err := startProfile(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.Duration > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	accessible := console.UseAccessible(o.Accessible, stdout, os.Getenv)
+	level := slog.LevelWarn
+	if o.Verbose {
+		level = slog.LevelInfo
+	}
+	// Under the full-screen console, log lines would tear the screen: they
+	// are held, shown as alerts, and printed once the screen is gone.
+	logs := logalert.New(stderr, "packter", !accessible, level)
+	log := slog.New(logs)
+	defer logs.Release()
+
+	tl := timeline.New(o.Capacity)
+	s := &Session{Timeline: tl, Playhead: timeline.NewPlayhead(tl, nil), Log: log, Logs: logs}
+	var outputs []monitor.Output
+	if !o.NoAudio || o.WAV != "" {
+		eng, err := sonify.New(ctx, sonify.Options{Theme: o.Theme, SoundsDir: o.Sounds, Device: !o.NoAudio, WAV: o.WAV, Logger: log})
+		if err != nil {
+			return err
+		}
+		s.Sound = eng
+		defer closeLogged(log, "the sound engine", eng)
+		outputs = append(outputs, eng)
+	}
+	q, err := o.speech(ctx, s)
+	if err != nil {
+		return err
+	}
+	s.Voice = q
+	defer q.Close()
+	outputs = append(outputs, speech.Voices{Q: q})
+	o.sayOutputs(stderr, s)
+
+	if o.Record != "" {
+		rec, err := journal.Record(o.Record, log)
+		if err != nil {
+			return err
+		}
+		defer closeLogged(log, "the journal", rec)
+		outputs = append(outputs, rec)
+	}
+	sources := []monitor.Source{logs.Source()}
+	for _, a := range o.listenAddrs() {
+		u, err := monitor.ListenUDP(a, log)
+		if err != nil {
+			return err
+		}
+		defer u.Close()
+		// Said always: with --listen …:0 this is how scripts and tests learn the port.
+		fmt.Fprintf(stderr, "packter %s: listening on UDP %s\n", o.Command, u.Addr())
+		if s.Addr == "" {
+			s.Addr = u.Addr().String()
+		}
+		sources = append(sources, u)
+	}
+	if o.Replay != "" {
+		sources = append(sources, &journal.Replayer{Path: o.Replay, Speed: o.Speed, Logger: log})
+	}
+	mon, err := monitor.New(monitor.Config{
+		Ingest:   ingest.Config{Keys: o.Keys, RequireAuth: o.RequireAuth, Logger: log},
+		Timeline: tl, Sources: sources, Outputs: outputs, Logger: log,
+	})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	s.Monitor = mon
+	monDone := make(chan error, 1)
+	go func() { monDone <- mon.Run(ctx) }()
+
+	if o.Board {
+		b, err := feed.Start(ctx, feed.Config{Timeline: tl, Playhead: s.Playhead, Assets: o.Assets, ExtraFlags: o.BoardFlags, Logger: log})
+		if err != nil {
+			log.Warn("no visual board: " + err.Error())
+		} else {
+			defer closeLogged(log, "the board", b)
+		}
+	}
+	if ready != nil {
+		if err := ready(ctx, s); err != nil {
+			cancel()
+			<-monDone
+			return err
+		}
+	}
+	cerr := console.Run(ctx, o.consoleConfig(s, accessible, stdout))
+	cancel()
+	merr := <-monDone
+	logs.Release()
+	fmt.Fprintf(stderr, "packter %s: %s\n", o.Command, mon.Stats())
+	for _, err := range []error{cerr, merr} {
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *Options) check() error {
+	if o.Command == "" {
+		o.Command = "monitor"
+	}
+	switch {
+	case o.Speed < 0:
+		return usagef("--speed must be 0 or more")
+	case o.Capacity < 1:
+		return usagef("--timeline must be at least 1")
+	case o.RequireAuth && len(o.Keys) == 0:
+		return usagef("%v", ingest.ErrRequireAuthNoKey)
+	}
+	if o.TCPort == 0 {
+		o.TCPort = protocol.TracebackPort
+	}
+	return nil
+}
+
+func (o *Options) listenAddrs() []string {
+	if len(o.Listen) == 0 {
+		return []string{fmt.Sprintf("127.0.0.1:%d", protocol.ViewerPort)}
+	}
+	return o.Listen
+}
+
+func (o *Options) speech(ctx context.Context, s *Session) (*speech.Queue, error) {
+	cfg := speech.Config{Backend: o.Voice, Rate: o.VoiceRate, Voice: o.VoiceName, Logger: s.Log, PreferPCM: o.WAV != ""}
+	if s.Sound != nil {
+		cfg.PCM = s.Sound
+	}
+	q, err := speech.New(ctx, cfg)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return q, nil
+}
+
+func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) console.Config {
+	mon := s.Monitor
+	tracer := tracerFunc(func(ctx context.Context, ev *event.Event) error {
+		if err := intertrack.LaunchTrace(ctx, ev, o.TCPort); err != nil {
+			return err
+		}
+		hash, host, _ := ev.Traceable()
+		mon.Inject(&event.Event{Time: time.Now(), Kind: event.KindTrace, Text: "traceback requested for " + hash + " from " + host, Desc: ev.Desc})
+		return nil
+	})
+	cfg := console.Config{
+		Timeline: s.Timeline, Playhead: s.Playhead, Speech: s.Voice, Tracer: tracer, Out: stdout,
+		Accessible: accessible, Bell: true,
+		Verbosity: o.Verbosity, SummaryEvery: o.SummaryEvery, SpeakPrinted: o.SpeakPrinted, TraceTimeout: o.TraceTimeout,
+	}
+	if s.Sound != nil {
+		cfg.Sound = s.Sound
+	}
+	return cfg
+}
+
+// sayOutputs names, first thing, what the user will hear through: the voice
+// and the sound output, so a silent run explains itself.
+func (o *Options) sayOutputs(w io.Writer, s *Session) {
+	voice := s.Voice.Backend()
+	if voice == "none" && o.Voice != "none" {
+		voice = "none (install espeak-ng or speech-dispatcher to hear alerts spoken)"
+	}
+	sound := "off (--no-audio)"
+	if s.Sound != nil {
+		sound = s.Sound.Status()
+	}
+	fmt.Fprintf(w, "packter %s: voice %s; sound: %s\n", o.Command, voice, sound)
+}
+
+type tracerFunc func(ctx context.Context, ev *event.Event) error
+
+func (f tracerFunc) Trace(ctx context.Context, ev *event.Event) error { return f(ctx, ev) }
+
+func closeLogged(log *slog.Logger, what string, c io.Closer) {
+	if err := c.Close(); err != nil {
+		log.Error("closing "+what, "err", err)
+	}
+}
+
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
