@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"iter"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/packter/packter/agent"
-	"github.com/packter/packter/event"
-	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/render"
 	"github.com/packter/packter/sonify"
 )
 
@@ -37,57 +33,19 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *in == "" || *out == "" {
 		return usagef("needs -r CAPTURE and --wav OUT")
 	}
-	cfg := agent.Config{Input: agent.InputConfig{Filter: strings.Join(fs.Args(), " ")}, Detection: agent.DetectConfig{Spec: *detect},
-		Output: agent.OutputConfig{Sample: *sample, FlagBase: *base}, Seed: 1}
-	f, err := os.Open(*in)
-	if err != nil {
-		return fmt.Errorf("cannot read the capture: %w", err)
-	}
-	defer f.Close()
-	w, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("cannot write the WAV file: %w", err)
-	}
-	started := time.Now()
-	var (
-		n       int
-		first   time.Time
-		last    time.Time
-		readErr error
-	)
-	events := func(yield func(*event.Event) bool) {
-		var ev event.Event
-		readErr = agent.Records(ctx, f, cfg, func(ts time.Time, rec *protocol.Record) error {
-			ev = event.FromRecord(ts, rec)
-			if n == 0 {
-				first = ts
-			}
-			n++
-			last = ts
-			if !yield(&ev) {
-				return errStopRender
-			}
-			return nil
-		})
-	}
-	err = sonify.Render(ctx, iter.Seq[*event.Event](events), w, sonify.Options{SampleRate: *rate, Theme: *theme, SoundsDir: *soundsDir})
-	if cerr := w.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("cannot write the WAV file: %w", cerr)
-	}
-	if err == nil && readErr != nil && !errors.Is(readErr, errStopRender) {
-		err = fmt.Errorf("reading the capture: %w", readErr)
-	}
+	res, err := render.Capture(ctx, render.Config{
+		Capture: *in, WAV: *out,
+		Agent: agent.Config{Input: agent.InputConfig{Filter: strings.Join(fs.Args(), " ")}, Detection: agent.DetectConfig{Spec: *detect},
+			Output: agent.OutputConfig{Sample: *sample, FlagBase: *base}, Seed: 1},
+		Sound: sonify.Options{SampleRate: *rate, Theme: *theme, SoundsDir: *soundsDir},
+	})
 	if err != nil {
 		return err
 	}
-	took := time.Since(started)
-	span := last.Sub(first)
 	speed := ""
-	if took > 0 && span > 0 {
-		speed = fmt.Sprintf(" (%.0f× real time)", span.Seconds()/took.Seconds())
+	if res.Took > 0 && res.Span > 0 {
+		speed = fmt.Sprintf(" (%.0f× real time)", res.Span.Seconds()/res.Took.Seconds())
 	}
-	fmt.Fprintf(stdout, "rendered %d records spanning %s into %s in %s%s\n", n, span.Round(time.Millisecond), *out, took.Round(time.Millisecond), speed)
+	fmt.Fprintf(stdout, "rendered %d records spanning %s into %s in %s%s\n", res.Records, res.Span.Round(time.Millisecond), *out, res.Took.Round(time.Millisecond), speed)
 	return nil
 }
-
-var errStopRender = errors.New("render stopped")
