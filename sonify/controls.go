@@ -129,7 +129,7 @@ func (e *Engine) Status() string {
 			}
 		}
 		if len(names) > 0 {
-			fmt.Fprintf(&b, ", %s %s", label, strings.Join(names, ", "))
+			fmt.Fprintf(&b, ", %s %s", label, strings.Join(names, " + "))
 		}
 	}
 	tex := e.sh.textureOn.Load()

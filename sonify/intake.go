@@ -39,6 +39,23 @@ func (e *Engine) Dropped() uint64 {
 	return e.sh.dropLate.Load() + e.sh.dropFull.Load() + e.sh.dropSched.Load()
 }
 
+// Drops says where the engine dropped things, for a closing report.
+type Drops struct {
+	Late       uint64 // events more than 100 ms late
+	QueueFull  uint64 // commands refused because the renderer's queue was full
+	NoRoom     uint64 // cues the renderer had no room to schedule
+	WAVSamples uint64 // samples left out of --wav because its writer fell behind
+}
+
+// Drops returns the engine's drop counters.
+func (e *Engine) Drops() Drops {
+	d := Drops{Late: e.sh.dropLate.Load(), QueueFull: e.sh.dropFull.Load(), NoRoom: e.sh.dropSched.Load()}
+	if e.ring != nil {
+		d.WAVSamples = e.ring.dropped.Load()
+	}
+	return d
+}
+
 // intake turns events into commands: the clock mapping, the per-class and
 // global note budgets, and the once-a-second limit on foreground cues. Its
 // mutex orders producers among themselves; the renderer never takes it.

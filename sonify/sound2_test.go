@@ -380,3 +380,21 @@ func TestTraceLaunchedAudible(t *testing.T) {
 		t.Errorf("trace launched: only %.0f %% of its first second heard", 100*heard/full)
 	}
 }
+
+// Every note is 20 dB down within 250 ms of its onset: a burst ends when it
+// ends, whatever the class.
+func TestNotesFadeWithin250ms(t *testing.T) {
+	for flag := range 10 {
+		src := "10.0.0.1"
+		if flag >= 5 {
+			src = "2001:db8::1"
+		}
+		a := renderSeq(t, Options{}, nil, slices.Values([]*event.Event{pkt(0, src, 8*256, 443, flag)}), 1)
+		lv := level100(a) // 100 ms windows: the one starting at 0.25 s must be 20 dB down
+		peak := slices.Max(lv)
+		t.Logf("flag %d: %.1f dB at 0.25–0.35 s", flag, lv[10]-peak)
+		if lv[10] > peak-20 {
+			t.Errorf("flag %d: only %.1f dB down 250 ms after its onset", flag, peak-lv[10])
+		}
+	}
+}
