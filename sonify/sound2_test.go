@@ -398,3 +398,19 @@ func TestNotesFadeWithin250ms(t *testing.T) {
 		}
 	}
 }
+
+// Render, the exported offline path, writes a whole WAV file of what the
+// events sound like.
+func TestRenderWritesWAV(t *testing.T) {
+	var w memWS
+	if err := Render(context.Background(), slices.Values(flood(300, time.Second, 3)), &w, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a := decodeWAV(t, w.b)
+	if secs := float64(len(a.l)) / float64(a.rate); secs < 1 || secs > 1+maxTailSecs {
+		t.Errorf("%.2f s of audio for 1 s of events", secs)
+	}
+	if rms(a.mono()[:a.rate]) < 0.005 {
+		t.Error("the render is nearly silent")
+	}
+}
