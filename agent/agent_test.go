@@ -118,7 +118,7 @@ func printRunRaw(t *testing.T, cfg Config, capture []byte) (string, Stats) {
 	return out.String(), st
 }
 
-// The expectations are written by hand from PACKTER-WIRE.md.
+// The expectations are written by hand from docs/protocol.md ("Records").
 func TestPrintOnlyWireText(t *testing.T) {
 	c := pcapOf(t, testFrames(t), time.Millisecond)
 	got, st := printRun(t, Config{}, c)

@@ -53,8 +53,8 @@ func ipv6UDP() []byte {
 	return b
 }
 
-// TestTraceHashVectors builds the masked bytes from PACKTER-WIRE.md's rules
-// field by field (not by editing a copy) and compares digests.
+// TestTraceHashVectors builds the masked bytes from docs/protocol.md's rules
+// ("Traceback hash") field by field (not by editing a copy) and compares digests.
 func TestTraceHashVectors(t *testing.T) {
 	p4 := ipv4TCP()
 	// Expected IPv4 input: version/IHL kept, TOS 0, length 0, id kept, flags+offset 0,

@@ -1,6 +1,6 @@
 // Package journal is the monitor's record format: one JSON object per line per
-// event (CLI.md's fields), written by --record and read back by --replay and by
-// the board's feed.
+// event (fields: docs/cli.md, "packter monitor"), written by --record and read
+// back by --replay and by the board's feed.
 package journal
 
 import (

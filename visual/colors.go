@@ -3,7 +3,7 @@ package visual
 import "image/color"
 
 // FlagColors are PACKTER's ball colours by class (flag % 10), the 2.5 viewer's
-// textures (PACKTER-WIRE.md, "Flags and colours").
+// textures (docs/protocol.md, "Flags and colours").
 var FlagColors = [10]color.RGBA{
 	{0xFF, 0xA3, 0xB1, 0xFF}, // 0 IPv4 TCP ACK/other: pink
 	{0x00, 0x00, 0xFF, 0xFF}, // 1 IPv4 TCP SYN: blue
