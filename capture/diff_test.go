@@ -105,6 +105,10 @@ var gopacketDecodes = map[string]bool{
 	"ip-in-ip.pcap": true, "ieee80211.pcap": true, "radiotap.pcap": true,
 }
 
+// gopacketMisses are frames of those captures gopacket does not decode:
+// gopacket reads no A-MSDU.
+var gopacketMisses = map[string]int{"ieee80211.pcap": 3}
+
 // TestDifferentialGenerated compares our decoder with gopacket's on every
 // frame of the test captures: where both find a packet they must agree, and
 // on the captures gopacket fully supports, it must find every one.
@@ -123,7 +127,7 @@ func TestDifferentialGenerated(t *testing.T) {
 			if gok && ook {
 				agreed++
 			}
-			if gopacketDecodes[c.File] && f.Want != "" && !gok {
+			if gopacketDecodes[c.File] && f.Want != "" && !gok && gopacketMisses[c.File] != i+1 {
 				t.Errorf("%s frame %d: gopacket finds no packet (the differential would check nothing)", c.File, i+1)
 			}
 		}

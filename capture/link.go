@@ -331,8 +331,7 @@ func isJuniper(link uint32) bool {
 // juniper decodes Juniper's capture header: "MGC", a flag byte, and with the
 // extension flag (0x80) a big-endian length of TLVs to skip. With the no-L2
 // flag (0x02) the packet follows after 4 more bytes; otherwise the link type
-// says what follows. Ethernet, PPP and Cisco HDLC are read; for the other
-// Juniper types the payload is read if it starts like IP.
+// says what follows: Ethernet, PPP or Cisco HDLC.
 func juniper(link uint32, b []byte, p *Packet, depth int) error {
 	if len(b) < 4 {
 		return ErrShort
@@ -364,6 +363,14 @@ func juniper(link uint32, b []byte, p *Packet, depth int) error {
 		return ppp(b, p, depth)
 	case LinkJuniperCHDLC:
 		return chdlc(b, p, depth)
+	}
+	// The other types' layouts are Juniper's own; read an Ethernet frame
+	// when one is plainly there, else an IP packet.
+	if len(b) >= 14 {
+		switch binary.BigEndian.Uint16(b[12:]) {
+		case etherIPv4, etherIPv6, etherVLAN, etherQinQ, etherMPLS:
+			return ether(b, p, depth)
+		}
 	}
 	return ip(b, p, depth)
 }

@@ -53,6 +53,15 @@ func dot11(fc0, fc1 byte, body []byte) []byte {
 	return append(b, body...)
 }
 
+// amsdu is a QoS data frame whose body is an A-MSDU with one subframe.
+func amsdu(et uint16, payload []byte) []byte {
+	sub := snap(et, payload)
+	hdr := be16([]byte{0x02, 0, 0x5e, 0x10, 0, 7, 0x02, 0, 0x5e, 0x10, 0, 8}, uint16(len(sub)))
+	b := dot11(0x88, 0x01, cat(hdr, sub))
+	b[24] |= 0x80 // QoS control: A-MSDU present
+	return b
+}
+
 func snap(et uint16, payload []byte) []byte {
 	return append(be16([]byte{0xaa, 0xaa, 0x03, 0, 0, 0}, et), payload...)
 }
@@ -64,6 +73,8 @@ var (
 	radiotap14 = []byte{0, 0, 14, 0, 0x0e, 0, 0, 0, 0x00, 0x0c, 0x6c, 0x09, 0xa0, 0x00}
 )
 
+// linkCases is a table, one entry per test capture, longer than a function
+// should be so that it reads as one list beside docs/capture.md.
 func linkCases() []Case {
 	pppFrames := []Frame{
 		ok(cat([]byte{0x00, 0x21}, tcp4()), WantTCP4, 0),
@@ -155,6 +166,7 @@ func linkCases() []Case {
 		{File: "ieee80211.pcap", Link: 105, Header: "the IP packet in the 802.11 data frame's LLC/SNAP payload", Frames: []Frame{
 			ok(dot11(0x88, 0x01, snap(0x0800, tcp4())), WantTCP4, 0),
 			ok(dot11(0x08, 0x02, snap(0x86dd, udp6())), WantUDP6, 0),
+			ok(amsdu(0x0800, icmp4()), WantICMP4, 0),
 		}},
 		{File: "ppi.pcap", Link: 192, Header: "the IP packet in the frame PPI wraps", Frames: []Frame{
 			ok(cat([]byte{0, 0, 8, 0}, le32(nil, 105), dot11(0x08, 0x01, snap(0x0800, tcp4()))), WantTCP4, 1),
