@@ -26,8 +26,8 @@ var linkNames = map[uint32]string{
 	LinkPPP: "PPP", LinkPPPHDLC: "PPP_SERIAL", LinkPPPoE: "PPP_ETHER", LinkCHDLC: "C_HDLC",
 	LinkIEEE80211: "IEEE802_11", LinkPrism: "PRISM_HEADER", LinkRadiotap: "IEEE802_11_RADIO",
 	LinkAVS: "IEEE802_11_RADIO_AVS", LinkPPI: "PPI", LinkARCNETBSD: "ARCNET", LinkARCNETLinux: "ARCNET_LINUX",
-	LinkPPPPPPD: "PPP_PPPD", LinkPPPDir: "PPP_WITH_DIR", LinkCHDLCDir: "C_HDLC_WITH_DIR", LinkMPLS: "MPLS",
-	LinkIPNet: "IPNET", LinkNFLOG: "NFLOG", LinkIPoIB: "IPOIB", LinkPKTAP: "PKTAP", LinkUser2: "USER2",
+	LinkPPPPPPD: "PPP_PPPD", LinkMPLS: "MPLS", LinkIPNet: "IPNET", LinkNFLOG: "NFLOG", LinkIPoIB: "IPOIB",
+	LinkPKTAP: "PKTAP",
 	LinkJuniperEther: "JUNIPER_ETHER", LinkJuniperPPP: "JUNIPER_PPP", LinkJuniperCHDLC: "JUNIPER_CHDLC",
 	LinkJuniperPPPoE: "JUNIPER_PPPOE",
 }
