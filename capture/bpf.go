@@ -27,7 +27,7 @@ var linkNames = map[uint32]string{
 	LinkIEEE80211: "IEEE802_11", LinkPrism: "PRISM_HEADER", LinkRadiotap: "IEEE802_11_RADIO",
 	LinkAVS: "IEEE802_11_RADIO_AVS", LinkPPI: "PPI", LinkARCNETBSD: "ARCNET", LinkARCNETLinux: "ARCNET_LINUX",
 	LinkPPPPPPD: "PPP_PPPD", LinkMPLS: "MPLS", LinkIPNet: "IPNET", LinkNFLOG: "NFLOG", LinkIPoIB: "IPOIB",
-	LinkPKTAP: "PKTAP",
+	LinkPKTAP:        "PKTAP",
 	LinkJuniperEther: "JUNIPER_ETHER", LinkJuniperPPP: "JUNIPER_PPP", LinkJuniperCHDLC: "JUNIPER_CHDLC",
 	LinkJuniperPPPoE: "JUNIPER_PPPOE",
 }
