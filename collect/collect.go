@@ -5,13 +5,16 @@
 //
 // The decoders (DecodeSFlow, FlowDecoder.Decode, DecodeAlertpkt, ParseEVE) are
 // pure: bytes in, typed values out, no I/O, no clock. The Run* functions own the
-// sockets and files; each never blocks its reader: datagrams go through a bounded
-// queue and are dropped and counted when it is full.
+// sockets and files. Nothing is lost silently: UDP datagrams go through a
+// large receive buffer and a bounded queue, and what the kernel or the queue
+// drops is counted (Stats); files and Unix sockets are read with backpressure
+// (a writer waits, no line is dropped), and what cannot be read is counted.
 package collect
 
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -53,27 +56,36 @@ const (
 
 // Stats counts what one collector saw. All fields are safe to read while it runs.
 type Stats struct {
-	Datagrams atomic.Uint64 // datagrams (or EVE lines) received
-	Malformed atomic.Uint64 // datagrams or lines that did not decode
-	Dropped   atomic.Uint64 // datagrams dropped because the queue was full
-	Frames    atomic.Uint64 // packets handed to Sink.Frame
-	Flows     atomic.Uint64 // records handed to Sink.Flow
-	Alerts    atomic.Uint64 // spoken alerts raised
-	Counters  atomic.Uint64 // sFlow counter samples (counted, not sent)
-	Skipped   atomic.Uint64 // samples, records or sets of kinds we do not use
-	Lost      atomic.Uint64 // NetFlow/IPFIX data sets whose template never came
-	Templates atomic.Uint64 // templates learnt (new or changed)
+	Datagrams   atomic.Uint64 // datagrams (or EVE lines) received
+	Malformed   atomic.Uint64 // datagrams or lines that did not decode (overlong lines too)
+	Dropped     atomic.Uint64 // datagrams dropped because the decoder's queue was full
+	SocketDrops atomic.Uint64 // datagrams the kernel dropped: the socket's receive buffer was full
+	Refused     atomic.Uint64 // stream connections refused (more writers than allowed)
+	Frames      atomic.Uint64 // packets handed to Sink.Frame
+	Flows       atomic.Uint64 // records handed to Sink.Flow
+	Alerts      atomic.Uint64 // spoken alerts raised
+	Counters    atomic.Uint64 // sFlow counter samples (counted, not sent)
+	Skipped     atomic.Uint64 // samples, records or sets of kinds we do not use
+	Lost        atomic.Uint64 // NetFlow/IPFIX data sets whose template never came
+	Templates   atomic.Uint64 // templates learnt (new or changed)
 }
 
 // Snapshot is a plain copy of Stats for printing and tests.
 type Snapshot struct {
-	Datagrams, Malformed, Dropped, Frames, Flows, Alerts, Counters, Skipped, Lost, Templates uint64
+	Datagrams, Malformed, Dropped, SocketDrops, Refused, Frames, Flows, Alerts, Counters, Skipped, Lost, Templates uint64
+}
+
+// Losses is everything this collector lost, whatever the cause: what it
+// received but could not use, and what never reached it.
+func (s Snapshot) Losses() uint64 {
+	return s.Malformed + s.Dropped + s.SocketDrops + s.Refused + s.Lost
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
 		Datagrams: s.Datagrams.Load(), Malformed: s.Malformed.Load(), Dropped: s.Dropped.Load(),
+		SocketDrops: s.SocketDrops.Load(), Refused: s.Refused.Load(),
 		Frames: s.Frames.Load(), Flows: s.Flows.Load(), Alerts: s.Alerts.Load(),
 		Counters: s.Counters.Load(), Skipped: s.Skipped.Load(), Lost: s.Lost.Load(),
 		Templates: s.Templates.Load(),
@@ -83,9 +95,22 @@ func (s *Stats) Snapshot() Snapshot {
 // Options tune a collector; the zero value gives the defaults.
 type Options struct {
 	Stats *Stats // counters to update; nil: a private set
-	// Queue is the number of datagrams buffered between the socket reader and the
-	// decoder (default 64). Beyond it datagrams are dropped and counted.
+	// Queue is the number of datagrams (UDP) or lines (EVE) buffered between
+	// the reader and the decoder (default 8192 datagrams, 1024 lines); UDP
+	// datagrams beyond it or beyond QueueBytes are dropped and counted, lines
+	// wait.
 	Queue int
+	// QueueBytes is the UDP queue's size in bytes (default 8 MiB).
+	QueueBytes int
+	// ReadBuffer is the socket receive buffer asked for (default 8 MiB; more
+	// than net.core.rmem_max needs root). Negative leaves the socket alone.
+	ReadBuffer int
+	// FromStart makes the EVE follower read an existing file from its
+	// beginning; by default it starts at its end (only alerts written from now
+	// on). Files appearing later, or rotated in, are always read whole.
+	FromStart bool
+	// Poll is how often a followed file is checked (default 250 ms).
+	Poll time.Duration
 	// LogEvery bounds how often malformed input is logged (default 10 s); the
 	// number suppressed meanwhile is reported with the next line.
 	LogEvery time.Duration
@@ -94,6 +119,17 @@ type Options struct {
 	// Ready, when set, is called once the socket is bound or the file watched:
 	// a peer started after it will be heard.
 	Ready func()
+	// Listening, when set, is called once with the bound address (UDP and
+	// Unix sockets): with port 0 the kernel picks a free port, reported here.
+	Listening func(net.Addr)
+}
+
+// ready reports the collector ready (addr nil for files).
+func (o Options) ready(addr net.Addr) {
+	if addr != nil && o.Listening != nil {
+		o.Listening(addr)
+	}
+	o.Ready()
 }
 
 func (o Options) withDefaults() Options {
@@ -101,7 +137,16 @@ func (o Options) withDefaults() Options {
 		o.Stats = new(Stats)
 	}
 	if o.Queue <= 0 {
-		o.Queue = 64
+		o.Queue = 8192
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 8 << 20
+	}
+	if o.ReadBuffer == 0 {
+		o.ReadBuffer = 8 << 20
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
 	}
 	if o.LogEvery <= 0 {
 		o.LogEvery = 10 * time.Second

@@ -47,6 +47,12 @@ func (c *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, a, err
 }
 
+// SyscallConn lets the collector size the socket's buffer and read its drop
+// counter through the wrapper.
+func (c *recConn) SyscallConn() (syscall.RawConn, error) {
+	return c.PacketConn.(syscall.Conn).SyscallConn()
+}
+
 func (c *recConn) datagrams() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()

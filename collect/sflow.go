@@ -363,6 +363,11 @@ func skipExtended4(r *xdr, version uint32) error {
 
 // RunSFlow collects sFlow v5/v4 datagrams on UDP addr until ctx ends.
 func RunSFlow(ctx context.Context, addr string, sink Sink, log *slog.Logger) error {
+	return RunSFlowWith(ctx, addr, sink, log, Options{})
+}
+
+// RunSFlowWith is RunSFlow with options.
+func RunSFlowWith(ctx context.Context, addr string, sink Sink, log *slog.Logger, o Options) error {
 	c, err := listenUDP(addr)
 	if err != nil {
 		return fmt.Errorf("sflow: %w", err)
@@ -370,15 +375,16 @@ func RunSFlow(ctx context.Context, addr string, sink Sink, log *slog.Logger) err
 	defer c.Close()
 	log = orDiscard(log)
 	log.Info("sflow collector listening", "addr", c.LocalAddr().String())
-	return ServeSFlow(ctx, c, sink, log, Options{})
+	return ServeSFlow(ctx, c, sink, log, o)
 }
 
 // ServeSFlow collects sFlow from an open connection until ctx ends.
 func ServeSFlow(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.Logger, o Options) error {
 	o = o.withDefaults()
-	ll := limitedLog{log: orDiscard(log), every: o.LogEvery}
+	log = orDiscard(log)
+	ll := limitedLog{log: log, every: o.LogEvery}
 	var d SFlowDatagram
-	return servePackets(ctx, conn, o, func(from netip.AddrPort, b []byte, now time.Time) {
+	return servePackets(ctx, conn, o, log, func(from netip.AddrPort, b []byte, now time.Time) {
 		err := DecodeSFlow(b, &d)
 		// Samples decoded before a fault are still good: send them.
 		for i := range d.Samples {

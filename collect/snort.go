@@ -158,6 +158,11 @@ func (a *Alertpkt) frame() (uint32, []byte) {
 // path (which it creates, mode 0600, replacing a stale socket; Snort's
 // alert_unixsock writes to <logdir>/snort_alert) until ctx ends.
 func RunSnort(ctx context.Context, path string, sink Sink, log *slog.Logger) error {
+	return RunSnortWith(ctx, path, sink, log, Options{})
+}
+
+// RunSnortWith is RunSnort with options.
+func RunSnortWith(ctx context.Context, path string, sink Sink, log *slog.Logger, o Options) error {
 	c, err := listenUnixgram(path)
 	if err != nil {
 		return fmt.Errorf("snort: %w", err)
@@ -166,7 +171,7 @@ func RunSnort(ctx context.Context, path string, sink Sink, log *slog.Logger) err
 	defer c.Close()
 	log = orDiscard(log)
 	log.Info("snort alert socket listening", "path", path)
-	return ServeSnort(ctx, c, sink, log, Options{})
+	return ServeSnort(ctx, c, sink, log, o)
 }
 
 // listenUnixgram binds a Unix datagram socket only the owner may write to.
@@ -215,7 +220,6 @@ func removeStaleSocket(path string) error {
 // ServeSnort decodes alert datagrams from an open connection until ctx ends.
 func ServeSnort(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.Logger, o Options) error {
 	o = o.withDefaults()
-	o.Ready()
 	ll := limitedLog{log: orDiscard(log), every: o.LogEvery}
 	var (
 		a    Alertpkt
@@ -244,14 +248,20 @@ func ServeSnort(ctx context.Context, conn net.PacketConn, sink Sink, log *slog.L
 	})
 }
 
-// serveUnixgram is servePackets for Unix datagram sockets (whose senders are
-// usually unnamed), with slots large enough for a whole Alertpkt.
+// unixgramSlots is how many alerts wait between the socket reader and the
+// decoder (66 KiB each).
+const unixgramSlots = 64
+
+// serveUnixgram reads a Unix datagram socket (whose senders are usually
+// unnamed) with backpressure: when the decoder is behind, the reader waits,
+// the socket's queue fills and the kernel makes the sender wait, so no alert
+// is dropped on our side (Snort's and Suricata's sockets are local).
 func serveUnixgram(ctx context.Context, conn net.PacketConn, o Options, h func(from string, b []byte, now time.Time)) error {
 	stop := closeOnDone(ctx, conn)
 	defer stop()
 	const slot = alertSize64 + 1024
-	free := make(chan []byte, o.Queue)
-	for range o.Queue {
+	free := make(chan []byte, unixgramSlots)
+	for range unixgramSlots {
 		free <- make([]byte, slot)
 	}
 	type dg struct {
@@ -260,7 +270,7 @@ func serveUnixgram(ctx context.Context, conn net.PacketConn, o Options, h func(f
 		from string
 		at   time.Time
 	}
-	work := make(chan dg, o.Queue)
+	work := make(chan dg, unixgramSlots)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -270,32 +280,22 @@ func serveUnixgram(ctx context.Context, conn net.PacketConn, o Options, h func(f
 		}
 	}()
 	defer func() { close(work); <-done }()
-	scratch := make([]byte, slot)
+	o.ready(conn.LocalAddr())
 	for {
 		var buf []byte
 		select {
 		case buf = <-free:
-		default:
+		case <-ctx.Done():
+			return nil
 		}
-		into := buf
-		if into == nil {
-			into = scratch
-		}
-		n, addr, err := conn.ReadFrom(into)
+		n, addr, err := conn.ReadFrom(buf)
 		if err != nil {
-			if buf != nil {
-				free <- buf
-			}
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return fmt.Errorf("read %s: %w", conn.LocalAddr(), err)
 		}
 		o.Stats.Datagrams.Add(1)
-		if buf == nil {
-			o.Stats.Dropped.Add(1)
-			continue
-		}
 		from := "unix"
 		if addr != nil && addr.String() != "" {
 			from = addr.String()

@@ -4,20 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
-// maxDatagram is the largest UDP payload; every queue slot holds one.
+// maxDatagram is the largest UDP payload.
 const maxDatagram = 65535
-
-type datagram struct {
-	buf  []byte
-	n    int
-	from netip.AddrPort
-	at   time.Time
-}
 
 // handler decodes one datagram; it runs on the decoding goroutine only.
 type handler func(from netip.AddrPort, b []byte, now time.Time)
@@ -33,88 +28,121 @@ func listenUDP(addr string) (net.PacketConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %s: %w", addr, err)
 	}
-	if u, ok := c.(*net.UDPConn); ok {
-		_ = u.SetReadBuffer(4 << 20) // best effort: absorbs exporter bursts
-	}
 	return c, nil
 }
 
+// tuneReadBuffer gives conn the receive buffer o asks for and says once what
+// the kernel granted: a small one overflows in an exporter's burst.
+func tuneReadBuffer(conn net.PacketConn, o Options, log *slog.Logger) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok || o.ReadBuffer <= 0 {
+		return
+	}
+	got, err := setReadBuffer(sc, o.ReadBuffer)
+	switch {
+	case err != nil && got == 0:
+		log.Warn("cannot set the receive buffer; bursts may overflow it (drops are counted)", "addr", conn.LocalAddr().String(), "err", err)
+	case got < o.ReadBuffer:
+		log.Warn("receive buffer smaller than asked: bursts may overflow it (drops are counted); raise net.core.rmem_max or run as root",
+			"addr", conn.LocalAddr().String(), "granted", got, "asked", o.ReadBuffer)
+	default:
+		log.Debug("receive buffer", "addr", conn.LocalAddr().String(), "bytes", got)
+	}
+}
+
+// dropWatch turns the socket's cumulative kernel drop counter into additions
+// to Stats.SocketDrops. Used by one goroutine at a time.
+type dropWatch struct {
+	sc   syscall.Conn
+	last uint64
+	ok   bool
+}
+
+func newDropWatch(conn net.PacketConn) *dropWatch {
+	w := &dropWatch{}
+	if sc, ok := conn.(syscall.Conn); ok {
+		w.sc = sc
+		w.last, w.ok = socketDrops(sc) // drops before we started are not ours
+	}
+	return w
+}
+
+func (w *dropWatch) poll(st *Stats) {
+	if !w.ok {
+		return
+	}
+	d, ok := socketDrops(w.sc)
+	if !ok || d < w.last {
+		return
+	}
+	st.SocketDrops.Add(d - w.last)
+	w.last = d
+}
+
 // servePackets reads datagrams from conn until ctx ends (or conn fails), and
-// hands them to h on a second goroutine through a bounded queue of preallocated
-// buffers: when the decoder falls behind, the reader drops and counts instead of
-// blocking the socket.
-func servePackets(ctx context.Context, conn net.PacketConn, o Options, h handler) error {
-	return servePacketsTick(ctx, conn, o, h, nil)
+// hands them to h on a second goroutine through a bounded queue: when the
+// decoder falls behind, the reader drops and counts instead of blocking the
+// socket. Datagrams the kernel drops because the socket's buffer was full are
+// counted too (Stats.SocketDrops).
+func servePackets(ctx context.Context, conn net.PacketConn, o Options, log *slog.Logger, h handler) error {
+	return servePacketsTick(ctx, conn, o, log, h, nil)
 }
 
 // servePacketsTick is servePackets with tick also called on the decoding
 // goroutine about once a second, for work due without traffic.
-func servePacketsTick(ctx context.Context, conn net.PacketConn, o Options, h handler, tick func(now time.Time)) error {
-	stop := closeOnDone(ctx, conn)
+func servePacketsTick(ctx context.Context, conn net.PacketConn, o Options, log *slog.Logger, h handler, tick func(now time.Time)) error {
+	tuneReadBuffer(conn, o, log)
+	// A read deadline, not Close, interrupts the reader: the socket stays open
+	// for the last reading of its drop counter.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	free := make(chan []byte, o.Queue)
-	for range o.Queue {
-		free <- make([]byte, maxDatagram)
-	}
-	work := make(chan datagram, o.Queue)
+	drops := newDropWatch(conn)
+	q := newRing(o.QueueBytes, o.Queue)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		var tc <-chan time.Time
-		if tick != nil {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			tc = t.C
-		}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
 		for {
 			select {
-			case d, ok := <-work:
+			case s, ok := <-q.slots:
 				if !ok {
 					return
 				}
-				h(d.from, d.buf[:d.n], d.at)
-				free <- d.buf
-			case <-tc:
-				tick(o.Now())
+				h(s.from, q.bytes(s), s.at)
+				q.release(s)
+			case <-t.C:
+				drops.poll(o.Stats)
+				if tick != nil {
+					tick(o.Now())
+				}
 			}
 		}
 	}()
-	defer func() { close(work); <-done }()
+	defer func() {
+		close(q.slots)
+		<-done
+		drops.poll(o.Stats)
+	}()
 
-	scratch := make([]byte, maxDatagram)
-	o.Ready()
+	buf := make([]byte, maxDatagram)
+	o.ready(conn.LocalAddr())
 	ap, _ := conn.(addrPortReader)
 	for {
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
-			buf = nil // queue full: read into scratch and drop
-		}
-		into := buf
-		if into == nil {
-			into = scratch
-		}
 		var (
 			n    int
 			from netip.AddrPort
 			err  error
 		)
 		if ap != nil {
-			n, from, err = ap.ReadFromUDPAddrPort(into)
+			n, from, err = ap.ReadFromUDPAddrPort(buf)
 		} else {
 			var a net.Addr
-			n, a, err = conn.ReadFrom(into)
+			n, a, err = conn.ReadFrom(buf)
 			from = addrPortOf(a)
 		}
 		if err != nil {
-			if buf != nil {
-				free <- buf
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			var ne net.Error
@@ -124,11 +152,9 @@ func servePacketsTick(ctx context.Context, conn net.PacketConn, o Options, h han
 			return fmt.Errorf("read %s: %w", conn.LocalAddr(), err)
 		}
 		o.Stats.Datagrams.Add(1)
-		if buf == nil {
+		if !q.put(buf[:n], from, o.Now()) {
 			o.Stats.Dropped.Add(1)
-			continue
 		}
-		work <- datagram{buf: buf, n: n, from: from, at: o.Now()}
 	}
 }
 
