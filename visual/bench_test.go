@@ -53,7 +53,7 @@ func BenchmarkFrame(b *testing.B) {
 // over a 3 s flight, so about 55 arrive and 55 new ones appear every frame.
 func BenchmarkChurn(b *testing.B) {
 	const n = 10_000
-	m := New(Config{Fly: 3 * time.Second, MaxBalls: 2 * n, History: Remote}, 1280, 800)
+	m := New(Config{Fly: 3 * time.Second, MaxBalls: 2 * n}, 1280, 800)
 	perFrame := n / (3 * 60)
 	var evs []event.Event
 	src := New(Config{Fly: time.Hour, MaxBalls: 4 * n}, 1, 1)

@@ -23,6 +23,7 @@ const (
 	ActResetView
 	ActHelp
 	ActQuit
+	ActReadout // toggles the frame rate and in-flight readout
 )
 
 // Binding ties keys (Ebiten key names) to an action, with its help text: one
@@ -54,7 +55,8 @@ var KeyMap = []Binding{
 	{Keys: []string{"Equal", "NumpadAdd", "PageUp"}, Action: ActZoomIn, Help: "zoom in (also the mouse wheel)"},
 	{Keys: []string{"Minus", "NumpadSubtract", "PageDown"}, Action: ActZoomOut, Help: "zoom out"},
 	{Keys: []string{"R", "Home"}, Action: ActResetView, Help: "reset the view"},
-	{Keys: []string{"H", "F1"}, Action: ActHelp, Help: "show / hide this help"},
+	{Keys: []string{"H"}, Action: ActReadout, Help: "show / hide the frame rate and balls in flight"},
+	{Keys: []string{"F1", "Slash"}, Action: ActHelp, Help: "show / hide this help (also ?)"},
 	{Keys: []string{"Q"}, Action: ActQuit, Help: "quit the board"},
 }
 

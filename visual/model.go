@@ -11,7 +11,7 @@ import (
 const (
 	DefaultFly         = 3 * time.Second // PACKTER 3.0's flight time
 	DefaultMaxBalls    = 200_000
-	DefaultHistory     = 300_000
+	DefaultBudget      = 50_000           // balls drawn one by one before streams take over
 	DefaultMessageTime = 10 * time.Second // PACKTER 3.0's message time
 	maxMessages        = 4
 )
@@ -20,16 +20,12 @@ const (
 type Config struct {
 	Fly         time.Duration // time a ball takes from sender to receiver
 	MaxBalls    int           // balls in flight at most; more are dropped and counted
-	MessageTime time.Duration // how long a message stays on screen
-	// History is how many packet events the board keeps to rewind by itself
-	// (standalone). Remote (negative) means the monitor owns the timeline:
-	// the board keeps none, and rewind and live only clear the scene for the
-	// events the monitor sends again.
-	History int
+	MessageTime time.Duration // how long a message stays on screen (wall time)
+	// Budget is how many balls are drawn one by one at most; past it a
+	// sample of that many is drawn over a density layer of the rest (see
+	// Vertices). The shell lowers it when frames get slow.
+	Budget int
 }
-
-// Remote is the Config.History of a board fed by the monitor.
-const Remote = -1
 
 // Mode is where the scene stands on the timeline.
 type Mode uint8
@@ -64,12 +60,14 @@ type Message struct {
 	Text    string // plain text (HTML already converted)
 	Picture string // file in the assets directory, "" for none
 	Kind    event.Kind
-	until   float64
+	until   time.Time // wall clock; zero until the first clock after it came
 }
 
 // Stats counts what the board has seen.
 type Stats struct {
 	Live     int    // balls in flight
+	Drawn    int    // balls drawn one by one at the last Vertices (Live when within budget)
+	Cells    int    // density cells drawn for the balls not drawn one by one (0 within budget)
 	Received uint64 // packet events received
 	Dropped  uint64 // packet events not drawn because MaxBalls were in flight
 }
@@ -83,23 +81,31 @@ type Selection struct {
 }
 
 // Model is the board's world: balls, clocks, selection, messages. It is not
-// safe for concurrent use: the shell calls it from its update loop only and
-// hands it events collected by an Inbox.
+// safe for concurrent use: the shell calls it from its update loop only.
+//
+// Balls fly on the timeline's clock, never on frame counts: a ball born at
+// event time T is at (clock − T) / Fly of its way, so slow frames show fewer
+// positions, never longer flights.
 type Model struct {
 	Cam Camera
 
 	cfg    Config
+	fly    float64
 	invFly float64
 	balls  []ball
 	evs    []event.Event
 	verts  []Vertex // four per ball, same order
+	out    []Vertex // Vertices' output when over budget
 	nextID uint64
 
-	live, scene float64 // seconds since start: arrival clock, shown clock
-	mode        Mode
-	hist        *History
-	cursor      uint64        // next history entry to replay
-	pending     []event.Event // remote mode: arrived while paused
+	epoch       time.Time // time of scene 0 (set by the first clock or timed event)
+	hasEpoch    bool
+	live, scene float64   // seconds since epoch: wall clock, shown clock
+	wall        time.Time // wall clock, for messages
+	clock       Clock
+	budget      int
+
+	density density
 
 	sel    Selection
 	selID  uint64
@@ -123,13 +129,11 @@ func New(cfg Config, w, h int) *Model {
 	if cfg.MessageTime <= 0 {
 		cfg.MessageTime = DefaultMessageTime
 	}
-	if cfg.History == 0 {
-		cfg.History = DefaultHistory
+	if cfg.Budget <= 0 {
+		cfg.Budget = DefaultBudget
 	}
-	m := &Model{Cam: NewCamera(w, h), cfg: cfg, invFly: 1 / cfg.Fly.Seconds()}
-	if cfg.History > 0 {
-		m.hist = NewHistory(cfg.History)
-	}
+	m := &Model{Cam: NewCamera(w, h), cfg: cfg, fly: cfg.Fly.Seconds(), invFly: 1 / cfg.Fly.Seconds(),
+		budget: cfg.Budget, clock: Clock{Live: true, Speed: 1}}
 	for i, c := range FlagColors {
 		m.shapeColor[i] = [4]float32{float32(c.R) / 255, float32(c.G) / 255, float32(c.B) / 255, 1}
 	}
@@ -138,26 +142,24 @@ func New(cfg Config, w, h int) *Model {
 	return m
 }
 
-// Receive takes one event from the monitor or the network.
+// Receive takes one event from the monitor or the network. A packet's ball is
+// placed by its event time on the scene clock (events without a time are born
+// now); one that has already landed is counted but not drawn.
 func (m *Model) Receive(ev *event.Event) {
 	switch ev.Kind {
 	case event.KindPacket:
 		m.stats.Received++
-		if m.hist != nil {
-			m.hist.Add(m.live, ev)
-		}
-		switch {
-		case m.mode == Live:
-			m.spawn(ev, m.scene)
-		case m.hist == nil && m.mode == Paused:
-			if len(m.pending) < m.cfg.MaxBalls {
-				m.pending = append(m.pending, *ev)
-			} else {
-				m.stats.Dropped++
+		born := m.scene
+		if !ev.Time.IsZero() {
+			if !m.hasEpoch {
+				m.setEpoch(ev.Time)
 			}
+			born = ev.Time.Sub(m.epoch).Seconds()
 		}
-		// Replay (local history): the event is played when the scene
-		// reaches it.
+		if m.scene-born >= m.fly {
+			return
+		}
+		m.spawn(ev, born)
 	case event.KindMessage, event.KindHTML, event.KindAlert, event.KindTrace:
 		// Messages are shown on arrival whatever the timeline does: a trace
 		// result must appear even while the scene is paused.
@@ -173,12 +175,21 @@ func (m *Model) Receive(ev *event.Event) {
 			copy(m.msgs, m.msgs[1:])
 			m.msgs = m.msgs[:maxMessages-1]
 		}
-		m.msgs = append(m.msgs, Message{Text: text, Picture: pic, Kind: ev.Kind, until: m.live + m.cfg.MessageTime.Seconds()})
+		msg := Message{Text: text, Picture: pic, Kind: ev.Kind}
+		if !m.wall.IsZero() {
+			msg.until = m.wall.Add(m.cfg.MessageTime)
+		}
+		m.msgs = append(m.msgs, msg)
 	case event.KindSky:
 		m.sky = ev.File
 	}
 	// Sound, sound effects and voice belong to the monitor; earth records
 	// have no place on the two boards.
+}
+
+func (m *Model) setEpoch(t time.Time) {
+	m.epoch, m.hasEpoch = t, true
+	m.live, m.scene = 0, 0
 }
 
 func (m *Model) spawn(ev *event.Event, born float64) {
@@ -196,49 +207,66 @@ func (m *Model) spawn(ev *event.Event, born float64) {
 	m.setSprite(m.verts[n:], shape)
 }
 
-// Advance moves the clocks on by dt: balls fly, arrive and vanish, replay
-// catches up with recorded events, messages time out.
+// SetClock moves the scene to the timeline clock c at wall time wall: balls
+// are placed by c.Time, messages time out on the wall clock. A reset clears
+// the balls first: the events in flight at the new position follow.
+func (m *Model) SetClock(c Clock, wall time.Time) {
+	if !m.hasEpoch {
+		m.setEpoch(c.Time)
+	}
+	if c.Reset {
+		m.clearBalls()
+	}
+	c.Reset = false
+	m.clock = c
+	m.scene = c.Time.Sub(m.epoch).Seconds()
+	m.live = wall.Sub(m.epoch).Seconds()
+	m.wall = wall
+	m.expire()
+}
+
+// Advance moves both clocks on by dt, as a live clock does (tests and the
+// synthetic load, which have no timeline).
 func (m *Model) Advance(dt time.Duration) {
 	s := dt.Seconds()
 	m.live += s
-	switch m.mode {
-	case Live:
-		m.scene += s
-		if m.hist != nil {
-			m.scene = m.live
-		}
-	case Replay:
-		m.scene += s
-		if m.scene >= m.live {
-			m.scene = m.live
-			m.mode = Live
-		}
-		m.play(m.scene)
+	m.scene += s
+	m.wall = m.wall.Add(dt)
+	if m.hasEpoch {
+		m.clock.Time = m.epoch.Add(time.Duration(m.scene * float64(time.Second)))
 	}
 	m.expire()
-	n := 0
-	for _, msg := range m.msgs {
-		if msg.until > m.live {
-			m.msgs[n] = msg
-			n++
-		}
-	}
-	clear(m.msgs[n:])
-	m.msgs = m.msgs[:n]
 }
 
-// expire removes the balls that have reached the receiver board.
+// aheadTolerance is how far (s) a ball may be born after the clock and stay:
+// the clock and the events reach the board separately.
+const aheadTolerance = 0.1
+
+// expire removes the balls that have reached the receiver board (and, after
+// a jump back, those not born yet) and the messages whose time is up.
 func (m *Model) expire() {
-	gone := m.scene - m.cfg.Fly.Seconds()
+	gone, unborn := m.scene-m.fly, m.scene+aheadTolerance
 	bs := m.balls
 	for i := 0; i < len(bs); {
-		if bs[i].born > gone {
+		if b := bs[i].born; b > gone && b <= unborn {
 			i++
 			continue
 		}
 		m.remove(i)
 		bs = m.balls
 	}
+	n := 0
+	for _, msg := range m.msgs {
+		if msg.until.IsZero() {
+			msg.until = m.wall.Add(m.cfg.MessageTime)
+		}
+		if msg.until.After(m.wall) {
+			m.msgs[n] = msg
+			n++
+		}
+	}
+	clear(m.msgs[n:])
+	m.msgs = m.msgs[:n]
 }
 
 func (m *Model) remove(i int) {
@@ -255,23 +283,6 @@ func (m *Model) remove(i int) {
 	m.verts = m.verts[:4*last]
 }
 
-// play spawns the recorded events up to scene time t.
-func (m *Model) play(t float64) {
-	if m.hist == nil {
-		return
-	}
-	if o := m.hist.Oldest(); m.cursor < o {
-		m.cursor = o
-	}
-	for ; m.cursor < m.hist.Total(); m.cursor++ {
-		at, ev := m.hist.At(m.cursor)
-		if at > t {
-			break
-		}
-		m.spawn(ev, at)
-	}
-}
-
 func (m *Model) clearBalls() {
 	clear(m.evs)
 	m.balls, m.evs, m.verts = m.balls[:0], m.evs[:0], m.verts[:0]
@@ -280,93 +291,33 @@ func (m *Model) clearBalls() {
 	}
 }
 
-// Mode is where the scene stands on the timeline.
-func (m *Model) Mode() Mode { return m.mode }
+// Clock is the timeline position last set (or advanced to).
+func (m *Model) Clock() Clock { return m.clock }
 
-// Behind is how far the scene lags the live clock.
+// Mode is where the scene stands on the timeline.
+func (m *Model) Mode() Mode {
+	switch {
+	case m.clock.Live:
+		return Live
+	case m.clock.Speed == 0:
+		return Paused
+	}
+	return Replay
+}
+
+// Behind is how far the scene lags the wall clock (0 when live).
 func (m *Model) Behind() time.Duration {
-	if m.hist == nil {
+	if m.clock.Live {
 		return 0
 	}
-	return time.Duration((m.live - m.scene) * float64(time.Second))
+	return max(time.Duration((m.live-m.scene)*float64(time.Second)), 0)
 }
 
-// Remote reports whether the monitor owns the timeline.
-func (m *Model) Remote() bool { return m.hist == nil }
+// SetBudget sets how many balls are drawn one by one (at least 1000).
+func (m *Model) SetBudget(n int) { m.budget = min(max(n, 1000), m.cfg.MaxBalls) }
 
-// Pause freezes the scene.
-func (m *Model) Pause() {
-	if m.mode != Paused {
-		m.mode = Paused
-	}
-}
-
-// Resume continues from where the scene was paused: behind live with a local
-// history, at once with the monitor's (which holds back what it has not sent).
-func (m *Model) Resume() {
-	if m.mode != Paused {
-		return
-	}
-	if m.hist == nil {
-		m.mode = Live
-		for i := range m.pending {
-			m.spawn(&m.pending[i], m.scene)
-		}
-		clear(m.pending)
-		m.pending = m.pending[:0]
-		return
-	}
-	m.mode = Replay
-	m.cursor = m.hist.Search(m.scene)
-}
-
-// Rewind steps the scene back by d. With a local history the scene is rebuilt
-// as it was then (balls in flight included) and replays from there, or stays
-// paused if it was; with the monitor's timeline the scene is cleared for the
-// events the monitor sends again.
-func (m *Model) Rewind(d time.Duration) {
-	m.clearBalls()
-	if m.hist == nil {
-		clear(m.pending)
-		m.pending = m.pending[:0]
-		m.mode = Live
-		return
-	}
-	t := m.scene - d.Seconds()
-	if m.hist.Len() > 0 {
-		if o, _ := m.hist.At(m.hist.Oldest()); t < o {
-			t = o
-		}
-	}
-	if t < 0 {
-		t = 0
-	}
-	m.rebuild(t)
-	if m.mode != Paused {
-		m.mode = Replay
-		if m.scene >= m.live {
-			m.mode = Live
-		}
-	}
-}
-
-// GoLive returns to the present.
-func (m *Model) GoLive() {
-	m.clearBalls()
-	m.mode = Live
-	clear(m.pending)
-	m.pending = m.pending[:0]
-	if m.hist != nil {
-		m.rebuild(m.live)
-	}
-}
-
-// rebuild shows the scene at time t: the recorded balls in flight then.
-func (m *Model) rebuild(t float64) {
-	m.scene = t
-	m.cursor = m.hist.Search(t - m.cfg.Fly.Seconds())
-	m.play(t)
-}
+// Budget is the current number of balls drawn one by one at most.
+func (m *Model) Budget() int { return m.budget }
 
 // Len is the number of balls in flight.
 func (m *Model) Len() int { return len(m.balls) }
@@ -375,6 +326,9 @@ func (m *Model) Len() int { return len(m.balls) }
 func (m *Model) Stats() Stats {
 	s := m.stats
 	s.Live = len(m.balls)
+	if s.Drawn > s.Live || s.Cells == 0 {
+		s.Drawn = s.Live
+	}
 	return s
 }
 
@@ -386,7 +340,7 @@ func (m *Model) Messages(dst []Message) []Message { return append(dst, m.msgs...
 
 // position is where ball b is at scene time t.
 func (m *Model) position(b *ball) Vec3 {
-	k := float32((m.scene - b.born) * m.invFly)
+	k := float32(clamp01((m.scene - b.born) * m.invFly))
 	return Vec3{b.a.X + b.d.X*k, b.a.Y + b.d.Y*k, b.a.Z + b.d.Z*k}
 }
 

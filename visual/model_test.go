@@ -325,87 +325,9 @@ func join(s []string) string {
 	return r
 }
 
-func TestPauseRewindLive(t *testing.T) {
-	m := New(Config{Fly: 2 * time.Second}, 800, 600)
-	send := func(d string) {
-		e := pkt("10.0.0.1", 1, "10.0.0.2", 2, 0)
-		e.Desc = d
-		m.Receive(&e)
-	}
-	descs := func() string {
-		var s []string
-		for _, e := range m.evs {
-			s = append(s, e.Desc)
-		}
-		return join(s)
-	}
-	// t=0 a, t=1 b, t=3 c, t=4 d
-	send("a")
-	m.Advance(time.Second)
-	send("b")
-	m.Advance(2 * time.Second)
-	send("c")
-	m.Advance(time.Second)
-	send("d")
-	if got := descs(); got != "c d" {
-		t.Fatalf("live at t=4: %q", got)
-	}
-	m.Pause()
-	before := m.Balls(nil)
-	m.Advance(time.Second)
-	send("e") // t=5, recorded while paused
-	if after := m.Balls(nil); len(after) != 2 || after[0].At != before[0].At {
-		t.Fatal("paused scene moved")
-	}
-	if m.Mode() != Paused || m.Behind() != time.Second {
-		t.Fatalf("mode %v behind %v", m.Mode(), m.Behind())
-	}
-	// Rewind 2.5 s from scene t=4 → t=1.5: a (t=0) and b (t=1) are in flight.
-	m.Rewind(2500 * time.Millisecond)
-	if got := descs(); got != "a b" || m.Mode() != Paused {
-		t.Fatalf("rewound to t=1.5: %q, %v", got, m.Mode())
-	}
-	if bs := m.Balls(nil); math.Abs(bs[0].Done-0.75) > 1e-9 || math.Abs(bs[1].Done-0.25) > 1e-9 {
-		t.Errorf("a and b are %.3f and %.3f of their way, want 0.75 and 0.25", bs[0].Done, bs[1].Done)
-	}
-	m.Resume()
-	m.Advance(1600 * time.Millisecond) // scene t=3.1: c has appeared
-	if got := descs(); got != "c" || m.Mode() != Replay {
-		t.Fatalf("replay at t=3.1: %q %v", got, m.Mode())
-	}
-	m.GoLive() // live t=6.6: d (t=4) gone, e (t=5) flying
-	if got := descs(); got != "e" || m.Mode() != Live || m.Behind() != 0 {
-		t.Fatalf("live: %q %v %v", got, m.Mode(), m.Behind())
-	}
-	// Rewinding past the oldest record stops there.
-	m.Rewind(time.Hour)
-	if got := descs(); got != "a" {
-		t.Fatalf("rewound to the start: %q", got)
-	}
-}
-
-func TestRemoteTimeline(t *testing.T) {
-	m := New(Config{History: Remote}, 800, 600)
-	e := pkt("10.0.0.1", 1, "10.0.0.2", 2, 0)
-	m.Receive(&e)
-	m.Pause()
-	m.Receive(&e)
-	if m.Len() != 1 {
-		t.Fatal("ball spawned while paused")
-	}
-	m.Resume()
-	if m.Len() != 2 || m.Mode() != Live {
-		t.Fatalf("resume: %d balls, %v", m.Len(), m.Mode())
-	}
-	m.Rewind(10 * time.Second)
-	if m.Len() != 0 || m.Mode() != Live {
-		t.Fatal("rewind with the monitor's timeline must clear for the events sent again")
-	}
-}
-
 func TestMessages(t *testing.T) {
 	m := New(Config{MessageTime: time.Second}, 800, 600)
-	m.Pause() // messages show even while paused
+	m.SetClock(Clock{Time: time.Unix(100, 0)}, time.Unix(100, 0)) // paused: messages still show and time out
 	m.Receive(&event.Event{Kind: event.KindMessage, File: "pic01.png", Text: "<b>Traceback</b> trial<br>succeeded &amp; done"})
 	m.Receive(&event.Event{Kind: event.KindSky, File: "sky.png"})
 	m.Receive(&event.Event{Kind: event.KindSound, File: "x.wav"})
@@ -416,11 +338,11 @@ func TestMessages(t *testing.T) {
 	if m.Sky() != "sky.png" {
 		t.Errorf("sky %q", m.Sky())
 	}
-	m.Advance(999 * time.Millisecond)
+	m.SetClock(Clock{Time: time.Unix(100, 0)}, time.Unix(100, 999*1e6))
 	if len(m.Messages(nil)) != 1 {
 		t.Fatal("message gone early")
 	}
-	m.Advance(2 * time.Millisecond)
+	m.SetClock(Clock{Time: time.Unix(100, 0)}, time.Unix(101, 1e6))
 	if len(m.Messages(nil)) != 0 {
 		t.Fatal("message outstayed its time")
 	}
@@ -429,27 +351,6 @@ func TestMessages(t *testing.T) {
 	}
 	if msgs := m.Messages(nil); len(msgs) != maxMessages || msgs[maxMessages-1].Text != "j" {
 		t.Errorf("kept %+v", msgs)
-	}
-}
-
-func TestHistoryRing(t *testing.T) {
-	h := NewHistory(3)
-	for i := 0; i < 5; i++ {
-		h.Add(float64(i), &event.Event{Flag: i})
-	}
-	if h.Len() != 3 || h.Oldest() != 2 || h.Total() != 5 {
-		t.Fatalf("len %d oldest %d total %d", h.Len(), h.Oldest(), h.Total())
-	}
-	if at, ev := h.At(2); at != 2 || ev.Flag != 2 {
-		t.Errorf("oldest %v %v", at, ev.Flag)
-	}
-	for _, c := range []struct {
-		t    float64
-		want uint64
-	}{{-1, 2}, {2, 3}, {3.5, 4}, {9, 5}} {
-		if got := h.Search(c.t); got != c.want {
-			t.Errorf("Search(%v) = %d, want %d", c.t, got, c.want)
-		}
 	}
 }
 

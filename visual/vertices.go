@@ -49,48 +49,172 @@ func (m *Model) setSprite(v []Vertex, shape uint8) {
 	}
 }
 
-// Vertices places every ball for the current scene time and camera and
-// returns four vertices per ball (a sprite quad from the Atlas, tinted with
-// the ball's colour), in the order QuadIndices expects. The buffer is the
-// model's own and stays valid until the next call or change; the shell
-// draws it at once. Balls behind the eye get an empty quad. Missiles are long
-// quads turned along their flight on screen.
+// Vertices places the balls for the current scene time and camera and
+// returns four vertices per drawn ball (a sprite quad from the Atlas, tinted
+// with the ball's colour), in the order QuadIndices expects. The buffer is the
+// model's own and stays valid until the next call or change; the shell draws
+// it at once. Balls behind the eye get an empty quad. Missiles are long quads
+// turned along their flight on screen.
+//
+// Past the budget, a fixed sample of about Budget balls is drawn (every k-th
+// by id, so a drawn ball stays drawn) over a density layer: the other balls
+// are counted in densityCell-pixel screen cells and each busy cell is one
+// soft sprite, brighter as it holds more. So the renderer's work follows the
+// budget and the screen, not the traffic, and every ball still counts.
 func (m *Model) Vertices() []Vertex {
-	c := &m.Cam
-	ex, ey, ez := c.eye.X, c.eye.Y, c.eye.Z
-	rx, ry, rz := c.r.X, c.r.Y, c.r.Z
-	ux, uy, uz := c.u.X, c.u.Y, c.u.Z
-	fx, fy, fz := c.f.X, c.f.Y, c.f.Z
-	cx, cy, focal := c.cx, c.cy, c.focal
-	scene, inv := m.scene, m.invFly
-	vs := m.verts[:4*len(m.balls)]
+	p := m.projector()
+	n := len(m.balls)
+	if n <= m.budget {
+		m.stats.Drawn, m.stats.Cells = n, 0
+		vs := m.verts[:4*n]
+		for i := range m.balls {
+			p.place(m, vs[4*i:4*i+4:4*i+4], &m.balls[i])
+		}
+		return vs
+	}
+	d := &m.density
+	d.fit(m.Cam.Width, m.Cam.Height)
+	stride := uint64((n + m.budget - 1) / m.budget)
+	drawn := 0
+	out := m.out[:0]
 	for i := range m.balls {
 		b := &m.balls[i]
-		v := vs[4*i : 4*i+4 : 4*i+4]
-		k := float32((scene - b.born) * inv)
-		px := b.a.X + b.d.X*k - ex
-		py := b.a.Y + b.d.Y*k - ey
-		pz := b.a.Z + b.d.Z*k - ez
-		depth := px*fx + py*fy + pz*fz
-		if depth < nearPlane {
-			v[0].DstX, v[0].DstY, v[1].DstX, v[1].DstY = 0, 0, 0, 0
-			v[2].DstX, v[2].DstY, v[3].DstX, v[3].DstY = 0, 0, 0, 0
+		if b.id%stride != 0 {
+			if sx, sy, ok := p.at(b); ok {
+				d.add(sx, sy, b.shape)
+			}
 			continue
 		}
-		s := focal / depth
-		sx := cx + (px*rx+py*ry+pz*rz)*s
-		sy := cy - (px*ux+py*uy+pz*uz)*s
-		h := max(BallRadius*s, minBallPixels)
-		if b.shape == Missile {
-			m.missileQuad(v, b, sx, sy, h)
-			continue
-		}
-		v[0].DstX, v[0].DstY = sx-h, sy-h
-		v[1].DstX, v[1].DstY = sx+h, sy-h
-		v[2].DstX, v[2].DstY = sx-h, sy+h
-		v[3].DstX, v[3].DstY = sx+h, sy+h
+		out = append(out, m.verts[4*i:4*i+4]...)
+		p.place(m, out[len(out)-4:], b)
+		drawn++
 	}
-	return vs
+	// The density layer goes under the balls: move them up and write it first.
+	cells := len(d.busy)
+	out = append(out, make([]Vertex, 4*cells)...)
+	copy(out[4*cells:], out[:4*drawn])
+	d.emit(out[:4*cells], &m.shapeColor)
+	m.stats.Drawn, m.stats.Cells = drawn, cells
+	m.out = out
+	return out
+}
+
+// projector holds the camera and clock in locals for the per-ball loop.
+type projector struct {
+	ex, ey, ez, rx, ry, rz, ux, uy, uz, fx, fy, fz, cx, cy, focal float32
+	scene, inv                                                    float64
+}
+
+func (m *Model) projector() projector {
+	c := &m.Cam
+	return projector{c.eye.X, c.eye.Y, c.eye.Z, c.r.X, c.r.Y, c.r.Z, c.u.X, c.u.Y, c.u.Z,
+		c.f.X, c.f.Y, c.f.Z, c.cx, c.cy, c.focal, m.scene, m.invFly}
+}
+
+// project returns b's position relative to the eye, and its depth.
+func (p *projector) project(b *ball) (px, py, pz, depth float32) {
+	k := float32((p.scene - b.born) * p.inv)
+	k = min(max(k, 0), 1) // born a little after the clock (clock skew): at the sender
+	px = b.a.X + b.d.X*k - p.ex
+	py = b.a.Y + b.d.Y*k - p.ey
+	pz = b.a.Z + b.d.Z*k - p.ez
+	return px, py, pz, px*p.fx + py*p.fy + pz*p.fz
+}
+
+// at is b's screen position; false behind the eye.
+func (p *projector) at(b *ball) (sx, sy float32, ok bool) {
+	px, py, pz, depth := p.project(b)
+	if depth < nearPlane {
+		return 0, 0, false
+	}
+	s := p.focal / depth
+	return p.cx + (px*p.rx+py*p.ry+pz*p.rz)*s, p.cy - (px*p.ux+py*p.uy+pz*p.uz)*s, true
+}
+
+// place writes ball b's four screen positions into v.
+func (p *projector) place(m *Model, v []Vertex, b *ball) {
+	px, py, pz, depth := p.project(b)
+	if depth < nearPlane {
+		v[0].DstX, v[0].DstY, v[1].DstX, v[1].DstY = 0, 0, 0, 0
+		v[2].DstX, v[2].DstY, v[3].DstX, v[3].DstY = 0, 0, 0, 0
+		return
+	}
+	s := p.focal / depth
+	sx := p.cx + (px*p.rx+py*p.ry+pz*p.rz)*s
+	sy := p.cy - (px*p.ux+py*p.uy+pz*p.uz)*s
+	h := max(BallRadius*s, minBallPixels)
+	if b.shape == Missile {
+		m.missileQuad(v, b, sx, sy, h)
+		return
+	}
+	v[0].DstX, v[0].DstY = sx-h, sy-h
+	v[1].DstX, v[1].DstY = sx+h, sy-h
+	v[2].DstX, v[2].DstY = sx-h, sy+h
+	v[3].DstX, v[3].DstY = sx+h, sy+h
+}
+
+// densityCell is the side of a density cell, in pixels.
+const densityCell = 10
+
+// density counts balls per screen cell for one frame.
+type density struct {
+	w, h  int      // cells across and down
+	count []uint32 // per cell
+	shape []uint8  // per cell: of the last ball counted, for its colour
+	busy  []int32  // cells with a count, in the order first seen
+}
+
+func (d *density) fit(width, height int) {
+	w, h := width/densityCell+1, height/densityCell+1
+	if w != d.w || h != d.h {
+		d.w, d.h = w, h
+		d.count = make([]uint32, w*h)
+		d.shape = make([]uint8, w*h)
+	}
+	for _, c := range d.busy {
+		d.count[c] = 0
+	}
+	d.busy = d.busy[:0]
+}
+
+func (d *density) add(sx, sy float32, shape uint8) {
+	if !(sx >= 0 && sy >= 0) { // also NaN
+		return
+	}
+	x, y := int(sx)/densityCell, int(sy)/densityCell
+	if x >= d.w || y >= d.h {
+		return
+	}
+	c := y*d.w + x
+	if d.count[c] == 0 {
+		d.busy = append(d.busy, int32(c))
+	}
+	d.count[c]++
+	d.shape[c] = shape
+}
+
+// emit writes one soft sprite per busy cell into v (four vertices each).
+func (d *density) emit(v []Vertex, colors *[Missile + 1][4]float32) {
+	for i, c := range d.busy {
+		n := d.count[c]
+		x := float32(int(c)%d.w*densityCell) + densityCell/2
+		y := float32(int(c)/d.w*densityCell) + densityCell/2
+		lg := float32(math.Log2(float64(n) + 1))
+		r := min(densityCell*0.35+lg, densityCell)
+		col := colors[d.shape[c]]
+		if d.shape[c] == Missile {
+			col = [4]float32{1, 0.25, 0.2, 1}
+		}
+		alpha := min(0.3+0.15*lg, 1)
+		q := v[4*i : 4*i+4 : 4*i+4]
+		q[0] = Vertex{DstX: x - r, DstY: y - r, SrcX: BallU0, SrcY: BallV0}
+		q[1] = Vertex{DstX: x + r, DstY: y - r, SrcX: BallU1, SrcY: BallV0}
+		q[2] = Vertex{DstX: x - r, DstY: y + r, SrcX: BallU0, SrcY: BallV1}
+		q[3] = Vertex{DstX: x + r, DstY: y + r, SrcX: BallU1, SrcY: BallV1}
+		for j := range q {
+			q[j].ColorR, q[j].ColorG, q[j].ColorB, q[j].ColorA = col[0], col[1], col[2], alpha
+		}
+	}
 }
 
 // missileQuad lays the missile sprite (nose pointing +U) along the screen

@@ -10,77 +10,88 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"github.com/packter/packter/cmd/packter-board/internal/opts"
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/timeline"
 	"github.com/packter/packter/visual"
+	"github.com/packter/packter/visual/feed"
 )
 
 // run sets up the feeds and runs the board until the window closes, the
 // monitor closes its input, a signal arrives or the screenshot is written.
-func run(ctx context.Context, o options, log *slog.Logger) error {
-	assets, err := visual.OpenAssets(o.assets)
+func run(ctx context.Context, o opts.Options, log *slog.Logger) error {
+	assets, err := visual.OpenAssets(o.Assets)
 	if err != nil {
 		return err
 	}
 	defer assets.Close()
 
-	cfg := visual.Config{Fly: o.fly, MaxBalls: o.maxBalls, History: o.history}
-	if o.stdin {
-		cfg.History = visual.Remote // the monitor owns the timeline
+	budget := o.Budget
+	if budget == 0 {
+		budget = opts.DefaultBudget // then adapted to the frame rate
 	}
-	g := newGame(ctx, o, visual.New(cfg, o.width, o.height), assets, log)
+	m := visual.New(visual.Config{Fly: o.Fly, MaxBalls: o.MaxBalls, Budget: budget}, o.Width, o.Height)
+	g := newGame(ctx, o, m, assets, log)
 	g.trace = func(ctx context.Context, ev *event.Event) error {
-		return intertrack.LaunchTrace(ctx, ev, o.tcPort)
+		return intertrack.LaunchTrace(ctx, ev, o.TCPort)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	switch {
-	case o.synthetic > 0:
-		g.synth = newSynth(o.synthetic, o.fly)
-		g.source = fmt.Sprintf("%d synthetic balls", o.synthetic)
-	case o.stdin:
+	case o.Synthetic > 0:
+		g.synth = newSynth(o.Synthetic, o.Fly)
+		g.source = fmt.Sprintf("%d synthetic balls", o.Synthetic)
+	case o.Stdin:
 		g.source = "fed by the monitor"
 		g.requests = newRequestWriter(os.Stdout)
 		go func() {
-			if err := readJournal(os.Stdin, g.inbox, log); err != nil {
+			if err := readFeed(os.Stdin, g.inbox, log); err != nil {
 				log.Warn("reading the monitor's feed", "err", err)
 			}
-			if o.screenshot == "" {
+			if o.Screenshot == "" {
 				g.inputDone.Store(true) // the monitor is gone: so is its board
 			}
 		}()
 	default:
-		l, err := protocol.Listen(protocol.ListenConfig{Addr: o.listen, Logger: log})
+		l, err := protocol.Listen(protocol.ListenConfig{Addr: o.Listen, Logger: log})
 		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", o.listen, err)
+			return fmt.Errorf("cannot listen on %s: %w", o.Listen, err)
 		}
+		// Standalone, the board keeps its own timeline and moves its own
+		// playhead, exactly as the monitor's views share theirs.
+		tl := timeline.New(o.History)
+		ph := timeline.NewPlayhead(tl, g.now)
+		g.player = timeline.NewPlayer(tl, ph, o.Fly)
+		g.control = feed.NewControl(tl, ph, "board")
 		g.source = "listening on " + l.Addr().String()
 		// Tests and scripts wait for this line before sending.
 		fmt.Fprintln(os.Stderr, "packter-board: listening on", l.Addr().String())
 		go func() {
-			if err := serveUDP(ctx, l, g.inbox, log); err != nil && ctx.Err() == nil {
+			if err := serveUDP(ctx, l, tl, &g.received, log); err != nil && ctx.Err() == nil {
 				log.Warn("receiving datagrams", "err", err)
 			}
 		}()
 	}
 
 	ebiten.SetWindowTitle("Packter board")
-	ebiten.SetWindowSize(o.width, o.height)
+	ebiten.SetWindowSize(o.Width, o.Height)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	// Draw fills the whole screen first: a clear as well would be a second
 	// full-screen pass, and a software renderer is bound by fill.
 	ebiten.SetScreenClearedEveryFrame(false)
-	if !o.vsync || o.measure > 0 || o.screenshot != "" {
+	if !o.Vsync || o.Measure > 0 || o.Screenshot != "" {
 		// Measuring counts what the renderer can do; and Xvfb, where tests
 		// and screenshots run, has no vertical blank to wait for: with vsync
 		// each frame there waits about a second.
 		ebiten.SetVsyncEnabled(false)
 	}
-	if o.screenshot != "" {
-		// One update per frame, so frame N shows the scene N/60 s after
-		// counting began, whatever the frame rate: screenshots are exact.
+	if o.Screenshot != "" {
+		// One update per frame, and (once counting starts) a clock that
+		// moves 1/60 s per update, so frame N shows the scene N/60 s after
+		// counting began whatever the frame rate: screenshots are exact.
 		ebiten.SetTPS(ebiten.SyncWithFPS)
 	}
 	if err := ebiten.RunGame(g); err != nil {
@@ -89,7 +100,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if g.err != nil {
 		return g.err
 	}
-	if o.measure > 0 {
+	if o.Measure > 0 {
 		fmt.Println(g.measured)
 	}
 	return nil

@@ -44,27 +44,29 @@ func (g *game) Draw(screen *ebiten.Image) {
 	g.drawSelection(screen)
 	g.drawLabels(screen)
 	g.drawLegend(screen)
-	g.drawMessages(screen)
 	g.drawStatus(screen)
+	g.drawMessages(screen) // stacked above the status panel
 	if g.help {
 		g.drawHelp(screen)
 	}
 	g.count(screen, build)
 }
 
-// count handles --screenshot and --measure.
+// count handles --screenshot and --measure, and counts frames for the
+// readout.
 func (g *game) count(screen *ebiten.Image, build time.Duration) {
-	if g.o.screenshot != "" && g.m.Stats().Received >= g.o.waitRecords {
+	g.perf.frame()
+	if g.o.Screenshot != "" && g.clk.counting {
 		g.frames++
-		if g.frames == g.o.frames {
+		if g.frames == g.o.Frames {
 			g.err = g.writeShot(screen)
 			g.quit = true
 		}
 	}
-	if g.o.measure > 0 {
+	if g.o.Measure > 0 {
 		now := time.Now()
 		if g.mStart.IsZero() {
-			if g.m.Len() < g.o.synthetic*95/100 {
+			if g.m.Len() < g.o.Synthetic*95/100 {
 				return // still filling up
 			}
 			g.mStart = now
@@ -72,9 +74,10 @@ func (g *game) count(screen *ebiten.Image, build time.Duration) {
 		}
 		g.mFrames++
 		g.buildTotal += build
-		if el := now.Sub(g.mStart); el >= g.o.measure {
-			g.measured = fmt.Sprintf("balls=%d frames=%d seconds=%.2f fps=%.1f build_ms=%.2f",
-				g.m.Len(), g.mFrames, el.Seconds(), float64(g.mFrames)/el.Seconds(),
+		if el := now.Sub(g.mStart); el >= g.o.Measure {
+			s := g.m.Stats()
+			g.measured = fmt.Sprintf("balls=%d drawn=%d cells=%d frames=%d seconds=%.2f fps=%.1f build_ms=%.2f",
+				g.m.Len(), s.Drawn, s.Cells, g.mFrames, el.Seconds(), float64(g.mFrames)/el.Seconds(),
 				float64(g.buildTotal.Microseconds())/1000/float64(g.mFrames))
 			g.quit = true
 		}
@@ -90,7 +93,7 @@ func (g *game) picture(name string) *ebiten.Image {
 	}
 	img, err := g.assets.Image(name)
 	if err != nil {
-		g.log.Warn("picture not shown", "err", err)
+		g.log.Info("picture not shown", "err", err) // once per name: the cache remembers
 		g.pictures[name] = nil
 		return nil
 	}
@@ -236,25 +239,27 @@ func (g *game) drawLegend(screen *ebiten.Image) {
 
 func (g *game) drawStatus(screen *ebiten.Image) {
 	s := g.m.Stats()
-	mode := g.m.Mode().String()
-	if b := g.m.Behind(); b > 0 {
-		mode += fmt.Sprintf(" (%.0f s behind live: L for live)", b.Seconds())
+	label := visual.TimeLabel(g.m.Clock(), g.wallNow())
+	if !g.m.Clock().Live {
+		label += " (L for live)"
 	}
 	dropped := g.inbox.Dropped()
-	line := fmt.Sprintf("%s | %d in flight | %d received | %d dropped | %s | H for keys",
-		mode, s.Live, s.Received, s.Dropped+dropped, g.source)
-	h := screen.Bounds().Dy()
+	lines := []string{fmt.Sprintf("%s | %s in flight | %s received | %s dropped | %s | H readout, F1 keys",
+		label, visual.Thousands(s.Live), visual.Thousands(int(s.Received)), visual.Thousands(int(s.Dropped+dropped)), g.source)}
+	if load := s.Load(); load != "" {
+		lines = append([]string{load}, lines...)
+	}
+	if g.readout {
+		lines = append([]string{g.perf.line(s, g.m.Budget())}, lines...)
+	}
 	g.noticeMu.Lock()
-	notice := ""
 	if time.Now().Before(g.noticeUntil) {
-		notice = g.notice
+		lines = append([]string{g.notice}, lines...)
 	}
 	g.noticeMu.Unlock()
-	lines := []string{line}
-	if notice != "" {
-		lines = append([]string{notice}, lines...)
-	}
+	h := screen.Bounds().Dy()
 	y := h - 4 - len(lines)*lineH
+	g.statusTop = y - 2
 	vector.DrawFilledRect(screen, 4, float32(y-2), float32(maxLen(lines)*charW+8), float32(len(lines)*lineH+4), panel, false)
 	for i, l := range lines {
 		ebitenutil.DebugPrintAt(screen, l, 8, y+i*lineH)
@@ -295,8 +300,8 @@ func (g *game) drawStatus(screen *ebiten.Image) {
 // with their pictures, newest at the bottom, above the status line.
 func (g *game) drawMessages(screen *ebiten.Image) {
 	g.msgs = g.m.Messages(g.msgs[:0])
-	sw, sh := screen.Bounds().Dx(), screen.Bounds().Dy()
-	y := sh - 3*lineH - 8
+	sw := screen.Bounds().Dx()
+	y := g.statusTop - 4
 	for i := len(g.msgs) - 1; i >= 0; i-- {
 		msg := g.msgs[i]
 		lines := strings.Split(msg.Text, "\n")

@@ -1,44 +1,64 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/journal"
 	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/timeline"
 	"github.com/packter/packter/visual"
 )
 
-// readJournal feeds the board from the monitor: one journal line per event.
-// Bad lines are skipped with a warning; it returns at the end of the input.
-func readJournal(r io.Reader, in *visual.Inbox, log *slog.Logger) error {
-	d := journal.NewDecoder(r)
+// maxLine bounds one line of the monitor's feed.
+const maxLine = 1 << 20
+
+// readFeed feeds the board from the monitor: clock lines and journal lines.
+// Bad lines are skipped with a status line (the first ten); it returns at the
+// end of the input.
+func readFeed(r io.Reader, in *visual.Inbox, log *slog.Logger) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var ev event.Event
 	bad := 0
-	for {
-		err := d.Next(&ev)
-		switch {
-		case err == nil:
-			in.Push(&ev)
-		case errors.Is(err, io.EOF):
-			return nil
-		case errors.Is(err, journal.ErrLine):
-			if bad++; bad <= 10 {
-				log.Warn("skipped a bad journal line", "err", err)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var err error
+		if visual.IsClockLine(line) {
+			var c visual.Clock
+			if c, err = visual.DecodeClock(line); err == nil {
+				in.SetClock(c, time.Now())
 			}
-		default:
-			return err
+		} else if err = journal.Unmarshal(line, &ev); err == nil {
+			in.Push(&ev)
+		}
+		if err != nil {
+			if bad++; bad <= 10 {
+				log.Info("skipped a bad line from the monitor", "err", err)
+			}
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading the monitor's feed: %w", err)
+	}
+	return nil
 }
 
 // serveUDP is the standalone viewer: PACKTER datagrams on addr, parsed and
-// turned into events as the monitor does (without agent keys: a standalone
-// board shows what reaches it, on loopback unless told otherwise).
-func serveUDP(ctx context.Context, l *protocol.Listener, in *visual.Inbox, log *slog.Logger) error {
+// turned into events on the board's own timeline (without agent keys: a
+// standalone board shows what reaches it, on loopback unless told
+// otherwise).
+func serveUDP(ctx context.Context, l *protocol.Listener, tl *timeline.Timeline, received *atomic.Uint64, log *slog.Logger) error {
 	var d protocol.Datagram
 	bad := 0
 	return l.Serve(ctx, func(b *protocol.Batch) {
@@ -46,11 +66,14 @@ func serveUDP(ctx context.Context, l *protocol.Listener, in *visual.Inbox, log *
 			p := &b.Packets[i]
 			if err := protocol.Parse(p.Data, &d); err != nil {
 				if bad++; bad <= 10 {
-					log.Warn("malformed datagram dropped", "from", p.From.String(), "err", err)
+					log.Info("malformed datagram dropped", "from", p.From.String(), "err", err)
 				}
 				continue
 			}
-			visual.DatagramEvents(&d, p.Time, func(ev *event.Event) { in.Push(ev) })
+			visual.DatagramEvents(&d, p.Time, func(ev *event.Event) {
+				tl.Append(ev)
+				received.Add(1)
+			})
 		}
 	})
 }

@@ -19,10 +19,13 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"github.com/packter/packter/cmd/packter-board/internal/opts"
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/protocol"
+	"github.com/packter/packter/timeline"
 	"github.com/packter/packter/visual"
+	"github.com/packter/packter/visual/feed"
 )
 
 const tps = 60
@@ -30,7 +33,7 @@ const tps = 60
 // game is the thin Ebiten shell around the board model: input in, pixels out.
 type game struct {
 	ctx    context.Context
-	o      options
+	o      opts.Options
 	m      *visual.Model
 	inbox  *visual.Inbox
 	buf    []event.Event
@@ -38,10 +41,16 @@ type game struct {
 	log    *slog.Logger
 
 	source    string
-	requests  *requestWriter
+	requests  *requestWriter // fed by the monitor: timeline requests go there
+	player    *timeline.Player
+	control   *feed.Control // standalone: the board moves its own playhead
+	received  atomic.Uint64 // standalone: records received
 	trace     func(context.Context, *event.Event) error
 	synth     *synth
 	inputDone atomic.Bool
+	clk       clockState
+	perf      perf
+	readout   bool
 
 	atlas, white, ball *ebiten.Image
 	lineVs             []ebiten.Vertex
@@ -68,6 +77,7 @@ type game struct {
 		x, y        int
 	}
 
+	statusTop  int // top of the status panel, for the messages above it
 	frames     int // frames drawn since counting started
 	quit       bool
 	err        error
@@ -78,8 +88,8 @@ type game struct {
 	msgs       []visual.Message
 }
 
-func newGame(ctx context.Context, o options, m *visual.Model, assets *visual.Assets, log *slog.Logger) *game {
-	g := &game{ctx: ctx, o: o, m: m, assets: assets, log: log,
+func newGame(ctx context.Context, o opts.Options, m *visual.Model, assets *visual.Assets, log *slog.Logger) *game {
+	g := &game{ctx: ctx, o: o, m: m, assets: assets, log: log, readout: o.Readout,
 		inbox:      visual.NewInbox(1 << 16),
 		pictures:   map[string]*ebiten.Image{},
 		indices:    visual.QuadIndices(visual.MaxQuadsPerBatch),
@@ -152,8 +162,8 @@ func (g *game) vertices(vs []visual.Vertex) []ebiten.Vertex {
 }
 
 func (g *game) Layout(w, h int) (int, int) {
-	if g.o.screenshot != "" || g.o.measure > 0 {
-		return g.o.width, g.o.height // fixed, so tests know where things are
+	if g.o.Screenshot != "" || g.o.Measure > 0 {
+		return g.o.Width, g.o.Height // fixed, so tests know where things are
 	}
 	g.m.Cam.SetViewport(w, h)
 	return w, h
@@ -170,18 +180,11 @@ func (g *game) Update() error {
 	if g.quit || g.inputDone.Load() || g.ctx.Err() != nil {
 		return ebiten.Termination
 	}
-	q, _ := g.inbox.Swap(g.buf)
-	for i := range q {
-		g.m.Receive(&q[i])
-	}
-	g.buf = q
-	if g.synth != nil {
-		g.synth.tick(g.m)
-	}
+	g.step()
 	if err := g.input(); err != nil {
 		return err
 	}
-	g.m.Advance(time.Second / tps)
+	g.perf.update(g)
 	return nil
 }
 
@@ -269,18 +272,16 @@ func (g *game) act(a visual.Action) {
 		m.ClearSelection()
 	case visual.ActPause:
 		if m.Mode() == visual.Paused {
-			m.Resume()
-			g.requests.send(visual.Request{Cmd: visual.CmdResume})
+			g.request(visual.Request{Cmd: visual.CmdResume})
 		} else {
-			m.Pause()
-			g.requests.send(visual.Request{Cmd: visual.CmdPause})
+			g.request(visual.Request{Cmd: visual.CmdPause})
 		}
 	case visual.ActRewind:
-		m.Rewind(visual.RewindStep * time.Second)
-		g.requests.send(visual.Request{Cmd: visual.CmdRewind, Seconds: visual.RewindStep})
+		g.request(visual.Request{Cmd: visual.CmdRewind, Seconds: visual.RewindStep})
 	case visual.ActLive:
-		m.GoLive()
-		g.requests.send(visual.Request{Cmd: visual.CmdLive})
+		g.request(visual.Request{Cmd: visual.CmdLive})
+	case visual.ActReadout:
+		g.readout = !g.readout
 	case visual.ActRotateLeft:
 		m.Cam.Rotate(turn, 0)
 	case visual.ActRotateRight:
@@ -329,7 +330,7 @@ func (g *game) writeShot(screen *ebiten.Image) error {
 	b := screen.Bounds()
 	img := image.NewRGBA(b)
 	screen.ReadPixels(img.Pix)
-	f, err := os.Create(g.o.screenshot)
+	f, err := os.Create(g.o.Screenshot)
 	if err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}
@@ -340,27 +341,34 @@ func (g *game) writeShot(screen *ebiten.Image) error {
 	return f.Close()
 }
 
-// synth keeps n balls flying with random records, for load tests.
+// synth keeps n balls flying with random records, for load tests: n per
+// flight time, stamped on the board's clock.
 type synth struct {
 	n     int
-	rate  float64 // records per tick
+	rate  float64 // records per second
 	carry float64
+	last  time.Time
 	r     *rand.Rand
 	ev    event.Event
 }
 
 func newSynth(n int, fly time.Duration) *synth {
-	return &synth{n: n, rate: float64(n) / (fly.Seconds() * tps), r: rand.New(rand.NewPCG(1, 2))}
+	return &synth{n: n, rate: float64(n) / fly.Seconds(), r: rand.New(rand.NewPCG(1, 2))}
 }
 
-func (s *synth) tick(m *visual.Model) {
-	s.carry += s.rate
+func (s *synth) tick(m *visual.Model, now time.Time) {
+	if s.last.IsZero() {
+		s.last = now.Add(-time.Second / tps)
+	}
+	s.carry += s.rate * now.Sub(s.last).Seconds()
+	s.last = now
 	for ; s.carry >= 1; s.carry-- {
 		if m.Len() >= s.n {
 			continue
 		}
 		r := s.r.Uint64()
 		s.ev = event.Event{
+			Time:  now,
 			Kind:  event.KindPacket,
 			Src:   protocol.AddrFrom(netip.AddrFrom4([4]byte{byte(r), byte(r >> 8), byte(r >> 16), 1})),
 			Dst:   protocol.AddrFrom(netip.AddrFrom4([4]byte{byte(r >> 24), byte(r >> 32), 7, 1})),
