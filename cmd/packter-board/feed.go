@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/ingest"
 	"github.com/packter/packter/journal"
 	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/timeline"
@@ -54,26 +55,25 @@ func readFeed(r io.Reader, in *visual.Inbox, log *slog.Logger) error {
 	return nil
 }
 
-// serveUDP is the standalone viewer: PACKTER datagrams on addr, parsed and
-// turned into events on the board's own timeline (without agent keys: a
-// standalone board shows what reaches it, on loopback unless told
-// otherwise).
+// serveUDP is the standalone viewer: PACKTER datagrams on addr, decoded as
+// the monitor decodes them (package ingest, without agent keys: a standalone
+// board shows what reaches it, on loopback unless told otherwise) onto the
+// board's own timeline.
 func serveUDP(ctx context.Context, l *protocol.Listener, tl *timeline.Timeline, received *atomic.Uint64, log *slog.Logger) error {
-	var d protocol.Datagram
-	bad := 0
+	ing, err := ingest.New(ingest.Config{Logger: log})
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	dec := ing.NewDecoder()
+	var evs []event.Event
 	return l.Serve(ctx, func(b *protocol.Batch) {
 		for i := range b.Packets {
 			p := &b.Packets[i]
-			if err := protocol.Parse(p.Data, &d); err != nil {
-				if bad++; bad <= 10 {
-					log.Info("malformed datagram dropped", "from", p.From.String(), "err", err)
-				}
-				continue
+			evs = dec.Decode(p.Data, p.From, p.Time, evs[:0])
+			for j := range evs {
+				tl.Append(&evs[j])
 			}
-			visual.DatagramEvents(&d, p.Time, func(ev *event.Event) {
-				tl.Append(ev)
-				received.Add(1)
-			})
+			received.Add(uint64(len(evs)))
 		}
 	})
 }
