@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/capture"
+	"github.com/packter/packter/collect"
 	"github.com/packter/packter/detect"
 	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/protocol"
@@ -35,6 +36,9 @@ type Stats struct {
 	Flood       uint64 // records sent with the missile model
 	KernelDrops uint64 // live capture: packets the kernel dropped
 	Truncated   bool   // the capture file ended inside a packet
+	SendErrors  uint64 // records and alerts from collectors that could not be sent (each logged)
+	// Inputs is each collector or IDS input's counters, in flag order.
+	Inputs []InputStats
 }
 
 // Skipped is every frame that produced no record.
@@ -68,6 +72,9 @@ type agent struct {
 	det      detect.Detector
 	digests  *intertrack.DigestStore
 	traceBuf []byte
+	live     *capture.Live // the open interface, for its drop counter
+	inputs   []inputStat   // running collectors' counters
+	gapSaid  bool          // the capped-gap warning is given once
 }
 
 func newAgent(cfg Config, out output) (*agent, error) {
@@ -167,7 +174,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, len(collectors)+2)
+	errc := make(chan error, len(collectors)+3)
 	side := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -190,9 +197,16 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	for i := range collectors {
 		c := &collectors[i]
 		if v := cfg.Input.Collectors[c.Flag]; v != "" {
-			side(c.Name, func() error { return c.run(ctx, v, &a.cfg.Input, sink, cfg.Logger) })
+			st := new(collect.Stats)
+			a.inputs = append(a.inputs, inputStat{flag: c.Flag, name: c.Name, st: st})
+			o := collect.Options{Stats: st}
+			if l := cfg.Input.Listening; l != nil {
+				o.Listening = func(addr net.Addr) { l(c.Flag, addr) }
+			}
+			side(c.Name, func() error { return c.run(ctx, v, &a.cfg.Input, sink, cfg.Logger, o) })
 		}
 	}
+	side("status", func() error { return a.reportLosses(ctx) })
 	if p, ok := out.(*printer); ok && p.window > 0 && p.live {
 		// A bulk datagram whose window has passed is printed even when no
 		// record comes to push it out, as the sender does.
@@ -224,10 +238,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			runErr = err
 		}
 	}
-	a.mu.Lock()
-	st := a.stats
-	a.mu.Unlock()
-	return st, runErr
+	return a.snapshot(), runErr
 }
 
 // runInput reads the configured packet source until it ends.

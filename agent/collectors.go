@@ -20,30 +20,31 @@ type Collector struct {
 	// Validate checks the flag's value without opening anything.
 	Validate func(v string) error
 
-	run func(ctx context.Context, v string, in *InputConfig, sink collect.Sink, log *slog.Logger) error
+	run func(ctx context.Context, v string, in *InputConfig, sink collect.Sink, log *slog.Logger, o collect.Options) error
 }
 
 // collectors is the registry, in the order the flags are listed.
 var collectors = [...]Collector{
 	{Flag: "sflow", Name: "sFlow collector", Usage: "collect sFlow on UDP `ADDR` (e.g. 127.0.0.1:6343)", Validate: validUDP,
-		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger) error {
-			return collect.RunSFlow(ctx, v, s, l)
+		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger, o collect.Options) error {
+			return collect.RunSFlowWith(ctx, v, s, l, o)
 		}},
 	{Flag: "netflow", Name: "NetFlow collector", Usage: "collect NetFlow v5/v9 on UDP `ADDR` (e.g. 127.0.0.1:2055)", Validate: validUDP,
-		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger) error {
-			return collect.RunNetFlow(ctx, v, s, l)
+		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger, o collect.Options) error {
+			return collect.RunFlowsWith(ctx, "netflow", v, s, l, o)
 		}},
 	{Flag: "ipfix", Name: "IPFIX collector", Usage: "collect IPFIX on UDP `ADDR` (e.g. 127.0.0.1:4739)", Validate: validUDP,
-		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger) error {
-			return collect.RunIPFIX(ctx, v, s, l)
+		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger, o collect.Options) error {
+			return collect.RunFlowsWith(ctx, "ipfix", v, s, l, o)
 		}},
 	{Flag: "snort", Name: "Snort input", Usage: "read Snort alert_unixsock datagrams on the Unix socket `PATH`", Validate: validPath,
-		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger) error {
-			return collect.RunSnort(ctx, v, s, l)
+		run: func(ctx context.Context, v string, _ *InputConfig, s collect.Sink, l *slog.Logger, o collect.Options) error {
+			return collect.RunSnortWith(ctx, v, s, l, o)
 		}},
-	{Flag: "eve", Name: "EVE input", Usage: "follow Suricata's EVE JSON `PATH` for alerts (or unix:PATH, unixgram:PATH)", Validate: validEVE,
-		run: func(ctx context.Context, v string, in *InputConfig, s collect.Sink, l *slog.Logger) error {
-			return collect.RunEVE(ctx, v, in.EVESeverity, s, l)
+	{Flag: "eve", Name: "EVE input", Usage: "follow Suricata's EVE JSON `PATH` for alerts (or unix:PATH, unixgram:PATH); an existing file is read from its end unless --eve-from start", Validate: validEVE,
+		run: func(ctx context.Context, v string, in *InputConfig, s collect.Sink, l *slog.Logger, o collect.Options) error {
+			o.FromStart = in.EVEFromStart
+			return collect.ServeEVE(ctx, v, in.EVESeverity, s, l, o)
 		}},
 }
 

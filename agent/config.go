@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -25,6 +26,9 @@ type Config struct {
 	// Now is the clock for signatures, -n's TIME lines and its bulk window
 	// (tests); nil means time.Now.
 	Now func() time.Time
+	// StatusEvery is how often losses are reported while running (default
+	// 10 s): at Warn the first time something is lost, at Info after.
+	StatusEvery time.Duration
 }
 
 // InputConfig is where packets come from.
@@ -38,6 +42,15 @@ type InputConfig struct {
 	// or path: {"sflow": "127.0.0.1:6343"}.
 	Collectors  map[string]string
 	EVESeverity int // minimum Suricata severity to speak (0: collect's default)
+	// EVEFromStart reads an existing EVE file from its beginning (--eve-from
+	// start); by default only what is written after the agent starts is read.
+	EVEFromStart bool
+	// Listening, when set, is called with each collector's bound address
+	// (flag as in Collectors): with port 0 the kernel picks a free one.
+	Listening func(flag string, addr net.Addr)
+	// MaxGap caps a wait between two packets when pacing a file (default 5 s):
+	// a crafted or merged capture can hold a gap of years.
+	MaxGap time.Duration
 	// Ready, when set, is called once the live interface is open and capturing.
 	Ready func()
 }
@@ -108,6 +121,12 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.StatusEvery <= 0 {
+		c.StatusEvery = 10 * time.Second
+	}
+	if c.Input.MaxGap <= 0 {
+		c.Input.MaxGap = 5 * time.Second
 	}
 }
 

@@ -1,13 +1,13 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/packter/packter/detect"
+	"github.com/packter/packter/internal/safefile"
 	"github.com/packter/packter/protocol"
 )
 
@@ -35,18 +35,18 @@ func newDetector(spec string) (detect.Detector, error) {
 	return d, nil
 }
 
+// readConf reads packter.conf: a regular file (a FIFO or device named by
+// mistake would hang the agent), opened without blocking, at most
+// detect.MaxConf bytes.
 func readConf(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	b, err := safefile.ReadFile(path, detect.MaxConf)
+	switch {
+	case errors.Is(err, safefile.ErrTooLarge):
+		return nil, fmt.Errorf("--detect config %s is larger than %d bytes", path, detect.MaxConf)
+	case errors.Is(err, safefile.ErrNotRegular):
+		return nil, fmt.Errorf("--detect config %s is not a regular file", path)
+	case err != nil:
 		return nil, fmt.Errorf("--detect config: %w", unwrapPath(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, detect.MaxConf+1))
-	if err != nil {
-		return nil, fmt.Errorf("--detect config %s: %w", path, err)
-	}
-	if len(b) > detect.MaxConf {
-		return nil, fmt.Errorf("--detect config %s is larger than 1 MiB", path)
 	}
 	return b, nil
 }

@@ -32,9 +32,7 @@ func (a *agent) runFile(ctx context.Context) error {
 		return fmt.Errorf("cannot read capture %s: %w", name, err)
 	}
 	var fr capture.Frame
-	var first time.Time
-	var wall time.Time
-	var timer *time.Timer
+	var pace pacer
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -55,19 +53,15 @@ func (a *agent) runFile(ctx context.Context) error {
 			return fmt.Errorf("cannot read capture %s: %w", name, err)
 		}
 		if a.cfg.Input.Speed > 0 && !fr.Time.IsZero() {
-			if first.IsZero() {
-				first, wall = fr.Time, time.Now()
-			} else if d := time.Duration(float64(fr.Time.Sub(first))/a.cfg.Input.Speed) - time.Since(wall); d > time.Millisecond {
-				if timer == nil {
-					timer = time.NewTimer(d)
-				} else {
-					timer.Reset(d)
-				}
-				select {
-				case <-ctx.Done():
-					timer.Stop()
-					return ctx.Err()
-				case <-timer.C:
+			wait, capped := pace.next(fr.Time, a.cfg.Input.Speed, a.cfg.Input.MaxGap)
+			if capped > 0 && !a.gapSaid {
+				a.gapSaid = true
+				a.log.Warn("the capture has a long gap between packets; waiting at most the cap instead (said once)",
+					"file", name, "gap", capped.String(), "cap", a.cfg.Input.MaxGap.String())
+			}
+			if wait > time.Millisecond {
+				if err := sleepCtx(ctx, wait); err != nil {
+					return err
 				}
 			}
 		}
@@ -80,6 +74,51 @@ func (a *agent) runFile(ctx context.Context) error {
 	}
 }
 
+// pacer spaces packets read from a file by their capture times. Each gap is
+// capped at maxGap and a backward step counts as none, so a crafted or merged
+// capture (126 years between two packets) cannot stall the agent.
+type pacer struct {
+	prev time.Time // capture time of the previous packet
+	due  time.Time // wall time the previous packet was due
+}
+
+// next is how long to wait before the packet captured at ts; capped is the
+// gap (at speed) that was cut to maxGap, 0 when none was.
+func (p *pacer) next(ts time.Time, speed float64, maxGap time.Duration) (wait, capped time.Duration) {
+	now := time.Now()
+	if p.prev.IsZero() {
+		p.prev, p.due = ts, now
+		return 0, 0
+	}
+	gap := float64(ts.Sub(p.prev)) / speed // float: a long gap at a low speed overflows a Duration
+	p.prev = ts
+	step := time.Duration(0)
+	switch {
+	case gap > float64(maxGap):
+		step = maxGap
+		capped = time.Duration(min(gap, float64(1<<62)))
+	case gap > 0:
+		step = time.Duration(gap)
+	}
+	p.due = p.due.Add(step)
+	if p.due.Before(now.Add(-maxGap)) { // far behind (a slow reader): do not race to catch up
+		p.due = now
+	}
+	return p.due.Sub(now), capped
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // runLive captures from the interface until ctx ends.
 func (a *agent) runLive(ctx context.Context) error {
 	l, err := capture.OpenLive(ctx, a.cfg.Input.Iface, a.cfg.Input.Filter)
@@ -87,6 +126,9 @@ func (a *agent) runLive(ctx context.Context) error {
 		return err
 	}
 	defer l.Close()
+	a.mu.Lock()
+	a.live = l
+	a.mu.Unlock()
 	if a.cfg.Input.Ready != nil {
 		a.cfg.Input.Ready()
 	}
@@ -96,6 +138,7 @@ func (a *agent) runLive(ctx context.Context) error {
 			_, drops := l.Stats()
 			a.mu.Lock()
 			a.stats.KernelDrops += drops
+			a.live = nil
 			a.mu.Unlock()
 			return err
 		}

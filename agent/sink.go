@@ -21,6 +21,7 @@ func (s *agentSink) Frame(link uint32, data []byte, ts time.Time, desc string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.frame(context.Background(), link, data, ts, desc, false); err != nil {
+		a.stats.SendErrors++
 		a.log.Warn("collector frame not sent", "err", err)
 	}
 }
@@ -46,6 +47,7 @@ func (s *agentSink) Flow(f *collect.Flow) {
 		ds = descGiven
 	}
 	if err := a.packet(f.Time, &p, ds, f.Desc, [16]byte{}, false, false); err != nil {
+		a.stats.SendErrors++
 		a.log.Warn("flow record not sent", "err", err)
 	}
 }
@@ -61,6 +63,7 @@ func (s *agentSink) Alert(text string) {
 		protocol.AppendVoice(nil, text),
 	} {
 		if err := a.out.datagram(d); err != nil {
+			a.stats.SendErrors++
 			a.log.Warn("alert not sent", "err", err)
 			return
 		}

@@ -48,6 +48,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil
 		})
 	}
+	eveFrom := fs.String("eve-from", "end", "where to start reading an existing --eve file: `end` (only alerts written from now on) or start (everything it holds); files that appear or rotate in later are read whole")
 	fs.IntVar(&in.EVESeverity, "eve-severity", 0, "speak EVE alerts of severity 1..`N` (1 is the most severe; 0: the collector's default; every alert is sent as a record)")
 	as := fs.Uint("as", 0, "this agent's AS `NUMBER`, for traceback digest answers")
 	fs.StringVar(&tr.Digests, "digests", "", "keep a traceback digest store and answer queries on TCP `ADDR`")
@@ -62,6 +63,13 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out.Bulk = time.Duration(*bulk) * time.Millisecond
 	if out.BulkMax < 64 || out.BulkMax > protocol.MaxDatagram {
 		return usagef("--bulk-max must be 64 to %d bytes", protocol.MaxDatagram)
+	}
+	switch *eveFrom {
+	case "end":
+	case "start":
+		in.EVEFromStart = true
+	default:
+		return usagef("--eve-from %q: want end or start", *eveFrom)
 	}
 	if *as > 1<<32-1 {
 		return usagef("--as %d is not a 32-bit AS number", *as)
@@ -93,11 +101,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	st, err := agent.Run(ctx, cfg)
-	if (in.ReadFile != "" || in.Iface != "") && err == nil {
-		if st.Truncated || st.Bad > 0 || *debug {
-			fmt.Fprintf(stderr, "packter agent: %d frames, %d records (%d sent), %d dropped by the kernel; skipped %d: %d not IP, %d other protocols, %d damaged, %d filtered%s\n",
-				st.Frames, st.Records, st.Sent, st.KernelDrops, st.Skipped(), st.NotIP, st.Ignored, st.Bad, st.Filtered,
-				map[bool]string{true: "; the file ends inside a packet", false: ""}[st.Truncated])
+	if err == nil || errors.Is(err, context.Canceled) {
+		if line := closingLine(st, in, *debug); line != "" {
+			fmt.Fprintln(stderr, line)
 		}
 	}
 	var ue *agent.UsageError
@@ -108,4 +114,31 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 	return err
+}
+
+// closingLine is the agent's last word: what it read, and everything it lost
+// by input and cause. A file read whole without loss says nothing (unless
+// -d); a live capture or collectors, which end by a signal, always answer.
+func closingLine(st agent.Stats, in *agent.InputConfig, debug bool) string {
+	source := in.ReadFile != "" || in.Iface != ""
+	ongoing := in.Iface != "" || len(st.Inputs) > 0
+	if !debug && !ongoing && !st.Truncated && st.TotalLost() == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("packter agent: ")
+	if source {
+		fmt.Fprintf(&b, "%d frames, %d records (%d sent); skipped %d: %d not IP, %d other protocols, %d filtered; ",
+			st.Frames, st.Records, st.Sent, st.Skipped()-st.Bad, st.NotIP, st.Ignored, st.Filtered)
+	} else {
+		fmt.Fprintf(&b, "%d records (%d sent); ", st.Records, st.Sent)
+	}
+	for _, i := range st.Inputs {
+		fmt.Fprintf(&b, "%s: %d received; ", i.Name, i.Datagrams)
+	}
+	fmt.Fprintf(&b, "lost %d: %s", st.TotalLost(), agent.FormatLosses(st.Losses()))
+	if st.Truncated {
+		b.WriteString("; the file ends inside a packet")
+	}
+	return b.String()
 }
