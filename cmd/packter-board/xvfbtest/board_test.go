@@ -107,38 +107,72 @@ func TestNoDisplayIsOneSentence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--help without a display: %v", err)
 	}
-	for _, f := range []string{"--listen", "--stdin", "--assets", "--screenshot", "--frames", "--wait-records", "--synthetic", "--measure"} {
+	for _, f := range []string{"--listen", "--stdin", "--assets", "--screenshot", "--frames", "--wait-records", "--synthetic", "--measure", "--budget", "--readout", "-d "} {
 		if !bytes.Contains(out, []byte(f)) {
 			t.Errorf("help does not mention %s", f)
 		}
 	}
 }
 
+// TestBadFlag: a bad flag is one line and exit 2, with a display or without
+// (the flags are checked before the display is opened), and nothing from the
+// X library.
 func TestBadFlag(t *testing.T) {
-	d := xvfb(t)
-	cmd := exec.Command(board, "--size", "huge")
-	cmd.Env = env(d)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
-		t.Fatalf("exit %v, want 2", err)
-	}
-	if ours := ownLines(stderr.String()); len(ours) != 1 || !strings.Contains(ours[0], "--size") {
-		t.Errorf("stderr %q, want one line naming --size", stderr.String())
+	for _, display := range []string{xvfb(t), ""} {
+		cmd := exec.Command(board, "--size", "huge")
+		cmd.Env = env(display)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Fatalf("DISPLAY=%q: exit %v, want 2", display, err)
+		}
+		if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "--size") {
+			t.Errorf("DISPLAY=%q: stderr %q, want one line naming --size", display, stderr.String())
+		}
 	}
 }
 
-// ownLines drops what the X library logs when there is no X authority file
-// (a private Xvfb has none).
-func ownLines(s string) []string {
-	var l []string
-	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
-		if !strings.HasPrefix(line, "XGB: ") {
-			l = append(l, line)
+// TestFlagsBeforeEbiten: the flags are checked in an init that runs before
+// Ebiten's UI package opens the display (Go's init order, which an import
+// added to package needdisplay could change).
+func TestFlagsBeforeEbiten(t *testing.T) {
+	cmd := exec.Command(board, "--size", "huge")
+	cmd.Env = append(env(xvfb(t)), "GODEBUG=inittrace=1")
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "init github.com/jezek/xgb ") {
+		t.Skipf("no init trace to judge by:\n%s", out)
+	}
+	if strings.Contains(string(out), "ebiten/v2/internal/ui ") {
+		t.Errorf("Ebiten's UI package was initialised before the flags were checked:\n%s", out)
+	}
+}
+
+// TestStatusLinesAndReadout: the board's stderr holds only its own status
+// lines (no X library noise), and --readout prints the frame rate and the
+// balls in flight once a second.
+func TestStatusLinesAndReadout(t *testing.T) {
+	d := xvfb(t)
+	shot := filepath.Join(t.TempDir(), "frame.png")
+	cmd := exec.Command(board, "--synthetic", "2000", "--readout", "--screenshot", shot, "--frames", "150", "--size", fmt.Sprintf("%dx%d", W, H))
+	cmd.Env = env(d)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("board: %v\n%s", err, stderr.String())
+	}
+	readouts := 0
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !strings.HasPrefix(line, "status: ") {
+			t.Errorf("stderr line %q is not a status line", line)
+		}
+		if strings.Contains(line, "fps=") && strings.Contains(line, "in_flight=") {
+			readouts++
 		}
 	}
-	return l
+	if readouts == 0 {
+		t.Errorf("no readout in %q", stderr.String())
+	}
 }
 
 func rec(src string, sport uint32, dst string, dport uint32, flag int, model string) event.Event {

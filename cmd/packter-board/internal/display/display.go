@@ -13,19 +13,24 @@ const Usage = `Usage: packter-board [flags]
 
 The visual board: PACKTER's sender and receiver boards with a ball flying
 from one to the other for every record. Standalone it is a PACKTER viewer
-listening for datagrams; started by 'packter monitor --board' it is fed the
-monitor's journal on its standard input.
+listening for datagrams, with its own timeline to rewind; started by
+'packter monitor --board' it follows the monitor's timeline: rewinding in the
+console moves the board, and the board's rewind moves the console.
 
 Flags:
   --listen ADDR       receive PACKTER datagrams on ADDR (default 127.0.0.1:11300)
-  --stdin             read journal lines from standard input (the monitor's feed)
-                      and write timeline requests on standard output
+  --stdin             follow the monitor's feed on standard input (clock and
+                      journal lines) and write timeline requests on standard output
   --assets DIR        directory of the pictures and sky textures messages name
   --tc-port PORT      traceback client port when a record names none (default 11301)
   --size WxH          window size (default 1024x640)
   --fly D             flight time of a ball (default 3s)
   --max-balls N       balls in flight at most; more are dropped and counted (default 200000)
-  --history N         records kept for rewinding when standalone (default 300000)
+  --budget N          balls drawn one by one at most, the rest as density
+                      (default 0: adapt to keep 30 frames a second, from 50000)
+  --history N         records kept for rewinding when standalone (default 1000000)
+  --readout           start with the frame rate readout shown (H), also
+                      printed on stderr once a second as "status: ... fps=..."
   --screenshot PNG    write frame --frames as a PNG and exit
   --frames N          the frame to write (default 60)
   --wait-records K    count --frames only once K records have arrived (default 0)
@@ -33,11 +38,17 @@ Flags:
   --measure D         with --synthetic: print the frame rate over D and exit
   --vsync=false       do not wait for the vertical blank (use under Xvfb and
                       other virtual displays, which have none)
+  -d                  debug: more status lines, and the X library's own messages
   --help              this help
 
 Keys: click selects a ball, drag turns the view, the wheel zooms; T traces the
 selected packet; Tab/N next, Shift+Tab previous; Space pauses, B rewinds 10 s,
-L goes live; arrows/WASD turn, +/- zoom, R resets the view; H shows all keys.
+L goes live; arrows/WASD turn, +/- zoom, R resets the view; H shows the frame
+rate and balls in flight; F1 or ? shows all keys.
+
+The status line says LIVE, REWIND -0:42 x1 (playing back 42 s behind) or
+PAUSED -0:42, and "showing N of M in flight" when not every ball is drawn.
+Messages from the board itself go to stderr as lines starting "status: ".
 `
 
 // Missing returns why no X display can be opened ("" when one can, as far as
