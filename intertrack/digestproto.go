@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -17,11 +16,17 @@ import (
 //
 //	QUERY <32 hex digits> [<from-ms> <to-ms>]   →  SEEN <asn> | UNSEEN <asn> | ERROR <reason>
 //	AS                                          →  AS <asn>
-const (
-	maxDigestLine     = 128
-	digestIdleTimeout = 60 * time.Second
-	maxDigestConns    = 64
-)
+const maxDigestLine = 128
+
+// digestLimits: the DP opens a connection per query and closes it, so a
+// connection has little reason to idle; at most 256 are held, and idle ones
+// make room for new ones, so idle connections never block a trace query.
+var digestLimits = ServerLimits{
+	MaxConns:       256,
+	FirstTimeout:   10 * time.Second,
+	IdleTimeout:    60 * time.Second,
+	MessageTimeout: 10 * time.Second,
+}
 
 // DigestServer is what ServeDigests answers from.
 type DigestServer interface {
@@ -29,71 +34,58 @@ type DigestServer interface {
 }
 
 // ServeDigests answers digest queries on ln until ctx ends, then closes ln and
-// returns nil. At most 64 connections are served at once (more wait in the
-// listen backlog); each is closed after a minute without a query.
+// returns nil, with the default limits (see DigestListener).
 func ServeDigests(ctx context.Context, ln net.Listener, asn uint32, s *DigestStore, log *slog.Logger) error {
-	return serveDigests(ctx, ln, asn, s, log)
+	return NewDigestListener(asn, s, log, ServerLimits{}).Serve(ctx, ln)
 }
 
-func serveDigests(ctx context.Context, ln net.Listener, asn uint32, s DigestServer, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// DigestListener serves the digest query protocol for one AS.
+type DigestListener struct {
+	asn   uint32
+	store DigestServer
+	srv   *connServer
+}
+
+// NewDigestListener answers for asn from s. Zero limits take the defaults: at
+// most 256 connections (a new one takes the place of the one idle longest),
+// 10 s for a new connection's first query and for any one line, 60 s idle
+// between queries.
+func NewDigestListener(asn uint32, s DigestServer, log *slog.Logger, lim ServerLimits) *DigestListener {
+	l := &DigestListener{asn: asn, store: s}
+	l.srv = newConnServer("digest server", lim.withDefaults(digestLimits), log, l.serveConn)
+	return l
+}
+
+// Serve answers on ln until ctx ends, then closes ln and every connection and
+// returns nil. Accept failures (no file descriptors left) are backed off and
+// retried; it returns an error only if ln is closed under it.
+func (l *DigestListener) Serve(ctx context.Context, ln net.Listener) error {
+	if err := l.srv.serve(ctx, ln); err != nil {
+		return fmt.Errorf("digest server: accept: %w", err)
 	}
-	var wg sync.WaitGroup
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	return nil
+}
+
+// Stats counts the server's connections.
+func (l *DigestListener) Stats() ServerStats { return l.srv.Stats() }
+
+// serveConn answers lines until the peer goes or a limit ends it. Between
+// queries it waits holding no read; its buffers are small (a line is at most
+// 128 bytes and each reply shorter).
+func (l *DigestListener) serveConn(ctx context.Context, sc *serverConn) {
+	c := sc.Conn
+	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	sem := make(chan struct{}, maxDigestConns)
-	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-	)
-	defer func() {
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}()
+	dr := &deadlineReader{s: l.srv, sc: sc}
+	r := bufio.NewReaderSize(dr, maxDigestLine*2)
+	dr.inMsg = func() bool { return r.Buffered() > 0 }
+	w := bufio.NewWriterSize(c, 256)
 	for {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		c, err := ln.Accept()
-		if err != nil {
-			<-sem
-			if ctx.Err() != nil {
-				return nil
+		if r.Buffered() == 0 {
+			if err := dr.waitIdle(); err != nil {
+				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("digest server: accept: %w", err)
 		}
-		mu.Lock()
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			serveDigestConn(c, asn, s, log)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
-	}
-}
-
-func serveDigestConn(c net.Conn, asn uint32, s DigestServer, log *slog.Logger) {
-	r := bufio.NewReaderSize(c, maxDigestLine*2)
-	w := bufio.NewWriter(c)
-	for {
-		_ = c.SetReadDeadline(time.Now().Add(digestIdleTimeout))
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxDigestLine {
@@ -102,13 +94,22 @@ func serveDigestConn(c net.Conn, asn uint32, s DigestServer, log *slog.Logger) {
 			}
 			return
 		}
-		reply := AnswerDigestQuery(line, asn, s)
+		sc.busy.Add(1)
+		reply := AnswerDigestQuery(line, l.asn, l.store)
+		if !bytes.HasPrefix(reply, []byte("ERROR")) {
+			sc.served()
+		} else {
+			l.srv.warn.Warn("digest server: bad request", "peer", c.RemoteAddr(), "reply", clip(string(bytes.TrimSpace(reply))))
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(l.srv.lim.MessageTimeout))
 		w.Write(reply)
 		if r.Buffered() == 0 { // flush per batch: pipelined queries share a write
-			if err := w.Flush(); err != nil {
-				log.Debug("digest reply", "peer", c.RemoteAddr(), "err", err)
-				return
-			}
+			err = w.Flush()
+		}
+		sc.busy.Add(-1)
+		if err != nil {
+			l.srv.log.Debug("digest reply", "peer", c.RemoteAddr(), "err", err)
+			return
 		}
 	}
 }

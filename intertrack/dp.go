@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/packter/packter/internal/ratelog"
 )
 
 // DefaultDPPort is the decision point's TCP port in PACKTER's TC.
@@ -28,16 +30,23 @@ type DPConfig struct {
 	QueryTimeout time.Duration
 	// Dialer reaches the agents (net.Dialer when nil).
 	Dialer Dialer
+	// Limits bound the TC connections (zero fields: 1024 connections, 10 s
+	// for a new one's first request, 10 min idle between requests, 30 s per
+	// request).
+	Limits ServerLimits
 }
 
 // DP is a decision point: it answers ClientTraceRequests by asking the agents'
 // digest stores and walking the AS adjacency outward from Home.
 type DP struct {
-	cfg   DPConfig
-	log   *slog.Logger
-	adj   map[uint32][]uint32
-	seq   atomic.Int64 // last MessageID, in µs, kept strictly increasing
-	conns sync.WaitGroup
+	cfg DPConfig
+	log *slog.Logger
+	adj map[uint32][]uint32
+	seq atomic.Int64 // last MessageID, in µs, kept strictly increasing
+	srv *connServer
+	// agentWarn has its own budget so that a flood of bad requests cannot
+	// hide that an agent is down.
+	agentWarn *ratelog.Limiter
 }
 
 // NewDP checks the configuration.
@@ -71,7 +80,9 @@ func NewDP(cfg DPConfig) (*DP, error) {
 	for a := range adj {
 		slices.Sort(adj[a]) // deterministic walks
 	}
-	return &DP{cfg: cfg, log: log, adj: adj}, nil
+	d := &DP{cfg: cfg, log: log, adj: adj, agentWarn: ratelog.New(log, 10, 10*time.Second)}
+	d.srv = newConnServer("decision point", cfg.Limits.withDefaults(dpLimits), log, d.serveConn)
+	return d, nil
 }
 
 // RunDP listens on cfg.Listen and serves until ctx ends.
@@ -93,43 +104,43 @@ func RunDP(ctx context.Context, cfg DPConfig) error {
 }
 
 // Serve accepts TC connections on ln until ctx ends; it then closes ln and the
-// connections and returns nil once they are done.
+// connections and returns nil once they are done. It holds at most
+// Limits.MaxConns connections, closing idle ones to make room, and backs off
+// (instead of returning) when accepting fails, e.g. out of file descriptors.
 func (d *DP) Serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	defer d.conns.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("decision point: accept: %w", err)
-		}
-		d.conns.Add(1)
-		go func() {
-			defer d.conns.Done()
-			d.serveConn(ctx, c)
-		}()
+	if err := d.srv.serve(ctx, ln); err != nil {
+		return fmt.Errorf("decision point: accept: %w", err)
 	}
+	return nil
+}
+
+// Stats counts the decision point's connections.
+func (d *DP) Stats() ServerStats { return d.srv.Stats() }
+
+// dpLimits: PACKTER's TC keeps one connection open for its whole run, so a
+// connection that has sent a valid request may idle long; one that has not
+// must send it soon.
+var dpLimits = ServerLimits{
+	MaxConns:       1024,
+	FirstTimeout:   10 * time.Second,
+	IdleTimeout:    10 * time.Minute,
+	MessageTimeout: 30 * time.Second,
 }
 
 const (
-	dpIdleTimeout  = 10 * time.Minute // PACKTER's TC keeps one connection open
+	// maxRequestSize bounds what a slow sender can make a connection buffer:
+	// a ClientTraceRequest is under 1 KiB, and 16 packet dumps of 1 KiB text
+	// each still fit.
+	maxRequestSize = 24 << 10
 	dpWriteTimeout = 10 * time.Second
 	dpMaxInFlight  = 16 // traces per connection at once
 )
 
 // serveConn reads requests back to back; each is traced in its own goroutine
 // (PACKTER's TC sends a new request without waiting for the previous answer).
-func (d *DP) serveConn(ctx context.Context, c net.Conn) {
-	defer c.Close()
+// Between requests it holds no read buffer.
+func (d *DP) serveConn(ctx context.Context, sc *serverConn) {
+	c := sc.Conn
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	var (
@@ -151,42 +162,60 @@ func (d *DP) serveConn(ctx context.Context, c net.Conn) {
 		}
 	}
 	self := addrOf(c.LocalAddr())
-	sem := make(chan struct{}, dpMaxInFlight)
-	f := NewFramer(c, MaxMessageSize)
+	var sem chan struct{} // made on the first request: idle connections stay small
+	dr := &deadlineReader{s: d.srv, sc: sc}
+	f := NewFramer(dr, maxRequestSize)
+	dr.inMsg = f.inMessage
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(dpIdleTimeout))
+		if !f.inMessage() {
+			f.release()
+			if err := dr.waitIdle(); err != nil {
+				d.connEnds(ctx, c, err)
+				return
+			}
+		}
 		raw, err := f.Next()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
-				d.log.Debug("decision point: connection ends", "peer", c.RemoteAddr(), "err", err)
-			}
+			d.connEnds(ctx, c, err)
 			return
 		}
 		m, err := Decode(raw)
 		if err != nil {
-			d.log.Warn("decision point: bad message", "peer", c.RemoteAddr(), "err", err)
+			d.srv.warn.Warn("decision point: bad message", "peer", c.RemoteAddr(), "err", err)
 			continue
 		}
 		if m.Type != TypeClientTraceRequest {
-			d.log.Warn("decision point: unexpected message", "peer", c.RemoteAddr(), "type", m.Type)
+			d.srv.warn.Warn("decision point: unexpected message", "peer", c.RemoteAddr(), "type", clip(m.Type))
 			continue
 		}
+		sc.served()
 		req := m.ClientTraceRequest
+		if sem == nil {
+			sem = make(chan struct{}, dpMaxInFlight)
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
+		sc.busy.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer sc.busy.Add(-1)
 			id, reply := d.handle(ctx, self, req)
 			if id != nil {
 				write(id)
 			}
 			write(reply(ctx))
 		}()
+	}
+}
+
+func (d *DP) connEnds(ctx context.Context, c net.Conn, err error) {
+	if !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+		d.log.Debug("decision point: connection ends", "peer", c.RemoteAddr(), "err", err)
 	}
 }
 
@@ -368,7 +397,7 @@ func (d *DP) ask(ctx context.Context, hash [16]byte) map[uint32]answer {
 				err = fmt.Errorf("agent at %s says it is AS %d, configured as AS %d", addr, a.ASN, asn)
 			}
 			if err != nil {
-				d.log.Warn("decision point: agent query failed", "as", asn, "err", err)
+				d.agentWarn.Warn("decision point: agent query failed", "as", asn, "err", err)
 			}
 			mu.Lock()
 			out[asn] = answer{seen: err == nil && a.Seen, err: err}

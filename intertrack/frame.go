@@ -136,3 +136,17 @@ func (f *Framer) fill() {
 		f.err = err
 	}
 }
+
+// inMessage reports whether the unread data holds more than white space: part
+// of a message (or of what comes before one) has arrived.
+func (f *Framer) inMessage() bool { return hasText(f.buf[f.start:f.end]) }
+
+// release drops the buffer when nothing but white space is unread in it (the
+// framer would skip that anyway), so that a framer waiting on an idle
+// connection holds no memory; the next read allocates anew. The message
+// returned by Next is invalid afterwards.
+func (f *Framer) release() {
+	if !f.inMessage() && f.err == nil {
+		f.buf, f.start, f.end = nil, 0, 0
+	}
+}
