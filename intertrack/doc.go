@@ -16,9 +16,12 @@
 // connection, waits for the ClientMessageIDReply (AckTimeout) and the
 // ClientTraceReply (ReplyTimeout), and reports PACKTER's three outcomes to the
 // monitor as PACKTERMSG + PACKTERSOUND + PACKTERVOICE: launched, succeeded
-// ("Traceback succeeded: the packet came from AS 65001, through AS 65002"),
-// failed (with the reason: nobody saw the packet, DP down, slow or talking
-// garbage). Texts follow PACKTER's IPTB_* keys (LoadIPTBConfig). Several traces
+// ("Traceback succeeded: the packet came from AS 65001, through AS 65002";
+// "… came from AS 65004 or from beyond it" when that AS borders ASes without
+// agents; "… reached us through AS 64510; its source network was not found
+// (possibly spoofed)" when the walk ends at a transit AS), failed (with the
+// reason: nobody saw the packet, DP down, slow or talking garbage). The
+// messages keep PACKTER's texts and `Depth N: state AS:number` lines. Texts follow PACKTER's IPTB_* keys (LoadIPTBConfig). Several traces
 // run at once (MaxInFlight; more are dropped and counted). OnOutcome also hands
 // every Outcome to the caller.
 //
@@ -45,9 +48,25 @@
 // Reply: the ASes on the walk, by depth: home `found`/Destination (Internal
 // when it is the only one), transit ASes `found`/Transit, the farthest
 // `found`/Source — or `reached` when that AS borders an AS without an agent, so
-// the packet may have come from further out. Nobody saw it: home alone,
-// `notfound`/NotFound. An agent that did not answer: `error`/Unknown with an
-// ErrorCode TB_WAIT_ITM_REPLY. Several sources: each gets degree 100/n.
+// the packet may have come from further out; or `found`/Transit, with no
+// Source at all, when ASes with agents lie beyond it and none saw the packet
+// (it passed through: its source address is likely spoofed). Nobody saw it:
+// home alone, `notfound`/NotFound. An agent that did not answer:
+// `error`/Unknown with an ErrorCode TB_WAIT_ITM_REPLY. Several sources: each
+// gets degree 100/n.
+//
+// # Under hostile load
+//
+// The DP and the digest stores share one accept loop (ServerLimits,
+// ServerStats). Each holds at most MaxConns connections (DP 1024, store 256):
+// a new connection takes the place of the one idle longest, those that never
+// sent a valid request first, so idle connections never lock out a real
+// query. A new connection must send its first request within 10 s, a request
+// once begun must arrive within 30 s (store: 10 s per line), and a connection
+// idles at most 10 min (store: 60 s) between requests. Waiting for a request
+// holds no read buffer. When accept fails (EMFILE: out of descriptors) the
+// server closes its longest-idle connection, backs off (5 ms doubling to 1 s)
+// and carries on. Warnings caused by peers are rate-limited.
 //
 // # Digest stores (agents)
 //
@@ -71,7 +90,8 @@
 //
 // TCP, one request per line, one reply line each, ASCII, LF line ends (CR
 // accepted), lines at most 128 bytes, many requests per connection, the
-// connection closed after 60 s idle, at most 64 connections served at once:
+// connection closed after 60 s idle (10 s before its first query), at most
+// 256 connections held (see "Under hostile load"):
 //
 //	QUERY <hash> [<from> <to>]   hash: 32 hex digits (PACKTER's traceback MD5);
 //	                             from/to: Unix time in ms, 0 = open (default: all history)

@@ -324,15 +324,30 @@ func (d *DP) Trace(ctx context.Context, hash [16]byte, ttl int) InterASTraceResu
 			}
 		}
 	}
-	var sources []uint32
+	// Each end of the walk (an AS that saw the packet when none further out
+	// did) is the source, unless ASes with agents lie beyond it: then the
+	// packet only passed through it, and its source network was not found
+	// (a spoofed source address looks like this).
+	end := map[uint32]string{}
+	nsrc := 0
 	for _, u := range order {
-		if !hasChild[u] && u != home {
-			sources = append(sources, u)
+		if hasChild[u] || u == home {
+			continue
 		}
+		switch {
+		case d.beyondAgents(u):
+			end[u] = StateReached // the packet may have come from further out
+		case depth[u] < ttl && d.watchedBeyond(u, depth):
+			end[u] = StatusTransit
+			continue
+		default:
+			end[u] = StateFound
+		}
+		nsrc++
 	}
 	res := InterASTraceResult{Degree: 100}
-	if len(sources) > 1 {
-		res.Degree = 100 / len(sources)
+	if nsrc > 1 {
+		res.Degree = 100 / nsrc
 	}
 	for _, u := range order {
 		a := AS{Depth: depth[u], Degree: 100, State: StateFound, NodeID: ASNode(u)}
@@ -341,12 +356,10 @@ func (d *DP) Trace(ctx context.Context, hash [16]byte, ttl int) InterASTraceResu
 			a.ASStatus.Type = StatusInternal
 		case u == home:
 			a.ASStatus.Type = StatusDestination
-		case !hasChild[u]:
+		case end[u] == StateFound || end[u] == StateReached:
 			a.ASStatus.Type = StatusSource
 			a.Degree = res.Degree
-			if d.beyondAgents(u) {
-				a.State = StateReached // the packet may have come from further out
-			}
+			a.State = end[u]
 		default:
 			a.ASStatus.Type = StatusTransit
 		}
@@ -373,6 +386,22 @@ func (d *DP) Trace(ctx context.Context, hash [16]byte, ttl int) InterASTraceResu
 func (d *DP) beyondAgents(u uint32) bool {
 	for _, v := range d.adj[u] {
 		if _, ok := d.cfg.Agents[v]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// watchedBeyond reports whether u has a neighbour off the walk whose AS has
+// an agent: the packet would have been seen there had it come from there.
+// (A source AS with two upstream ASes, both watched, looks the same: the
+// adjacency does not say which AS is a customer of which.)
+func (d *DP) watchedBeyond(u uint32, onWalk map[uint32]int) bool {
+	for _, v := range d.adj[u] {
+		if _, ok := onWalk[v]; ok {
+			continue
+		}
+		if _, ok := d.cfg.Agents[v]; ok {
 			return true
 		}
 	}

@@ -46,6 +46,7 @@ func TestDPTrace(t *testing.T) {
 	see(hashN(3), 65003, 65002, 65001, 65004)
 	see(hashN(4), 65002, 65001) // home did not see it
 	see(hashN(5), 65003, 65001) // 65001 saw it, but not via a seeing transit: not on the path
+	see(hashN(6), 65003, 65002) // spoofed: 65002's watched neighbours did not see it
 	for _, c := range []struct {
 		h    [16]byte
 		ttl  int
@@ -57,6 +58,7 @@ func TestDPTrace(t *testing.T) {
 		{hashN(4), 16, "0:65003:notfound:NotFound"},
 		{hashN(5), 16, "0:65003:found:Internal 1:65006:error:Unknown"},
 		{hashN(1), 1, "0:65003:found:Destination 1:65002:found:Source 1:65006:error:Unknown"},
+		{hashN(6), 16, "0:65003:found:Destination 1:65002:found:Transit 1:65006:error:Unknown"},
 	} {
 		r := d.Trace(ctx, c.h, c.ttl)
 		if got := summary(r); got != c.want {

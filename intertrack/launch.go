@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/protocol"
@@ -57,4 +59,28 @@ func AppendTraceRecord(dst []byte, ev *event.Event) []byte {
 		Model: []byte(ev.Model), Desc: []byte(ev.Desc)}
 	dst = protocol.AppendRecord(dst, &r)
 	return append(dst, '\n')
+}
+
+// CheckTraceHost reports why records from an agent run with `-T name` could
+// not be traced, or nil. Viewers (PACKTER's and ours) read the description
+// `HASH-TCHOST` only when it holds exactly one '-' (docs/protocol.md,
+// "Traceback hash"), so a host name with a '-' makes every record
+// untraceable; a comma or white space breaks the record line itself. The
+// agent calls it at start-up and warns.
+func CheckTraceHost(name string) error {
+	switch {
+	case name == "":
+		return errors.New("traceback host: empty")
+	case strings.Contains(name, "-"):
+		return fmt.Errorf("traceback host %q contains '-': viewers read HASH-TCHOST only with exactly one '-', so no packet from this agent can be traced; give its address or a name without '-'", clip(name))
+	case strings.ContainsFunc(name, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Errorf("traceback host %q contains a comma, a space or a control character: the record line cannot carry it", clip(name))
+	}
+	if _, err := WithDefaultPort(name, protocol.TracebackPort); err != nil {
+		return fmt.Errorf("traceback host %q: %w", clip(name), err)
+	}
+	if _, _, ok := protocol.SplitTraceDesc(strings.Repeat("0", 32) + "-" + name); !ok {
+		return fmt.Errorf("traceback host %q: viewers would not read HASH-%s as traceable", clip(name), clip(name))
+	}
+	return nil
 }

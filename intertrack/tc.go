@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packter/packter/internal/ratelog"
 	"github.com/packter/packter/protocol"
 )
 
@@ -59,7 +60,8 @@ type Outcome struct {
 	Hash    [16]byte
 	ASes    []AS     // the DP's answer (Succeeded, and Failed when it had one)
 	Sources []uint32 // Succeeded: where the packet came from
-	Through []uint32 // Succeeded: transit ASes, from the source toward home
+	Beyond  []uint32 // Succeeded: those of Sources it may have come from beyond (state reached)
+	Through []uint32 // Succeeded: transit ASes, from the source (or the outermost) toward home
 	Silent  []uint32 // Succeeded: ASes whose agents did not answer
 	Reason  string   // Failed: why, in plain words
 	Voice   string   // the text spoken
@@ -71,6 +73,7 @@ type TC struct {
 	cfg      TCConfig
 	texts    Texts
 	log      *slog.Logger
+	warn     *ratelog.Limiter // per-datagram warnings: a flood must not flood the log
 	dpAddr   string
 	viewer   *net.UDPAddr
 	out      net.Conn // UDP to the viewer
@@ -87,6 +90,7 @@ func NewTC(cfg TCConfig) (*TC, error) {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	t.warn = ratelog.New(t.log, 10, 10*time.Second)
 	if cfg.Texts != nil {
 		t.texts = *cfg.Texts
 	} else {
@@ -210,14 +214,14 @@ func (t *TC) Serve(ctx context.Context, pc net.PacketConn) error {
 		}
 		hash, err := ParseTraceDatagram(buf[:n])
 		if err != nil {
-			t.log.Warn("traceback client: ignoring datagram", "from", from, "err", err)
+			t.warn.Warn("traceback client: ignoring datagram", "from", from, "err", err)
 			continue
 		}
 		select {
 		case t.sem <- struct{}{}:
 		default:
 			d := t.dropped.Add(1)
-			t.log.Warn("traceback client: too many traces at once, dropping", "hash", fmt.Sprintf("%x", hash), "dropped", d)
+			t.warn.Warn("traceback client: too many traces at once, dropping", "hash", fmt.Sprintf("%x", hash), "dropped", d)
 			continue
 		}
 		t.wg.Add(1)
@@ -287,7 +291,7 @@ func (t *TC) Trace(ctx context.Context, hash [16]byte) Outcome {
 	if o.Kind == Failed {
 		o.Voice = t.texts.FailedVoice + ": " + o.Reason
 	} else {
-		o.Voice = t.texts.SucceedVoice + ": " + PathSentence(o.Sources, o.Through)
+		o.Voice = t.texts.SucceedVoice + ": " + o.Path()
 		for _, a := range o.Silent {
 			o.Voice += fmt.Sprintf("; the agent of AS %d did not answer", a)
 		}
@@ -414,16 +418,21 @@ func interpret(r *ClientTraceReply, hash [16]byte) Outcome {
 	for _, a := range found {
 		maxDepth = max(maxDepth, a.Depth)
 	}
-	// Sources: marked Source, or failing that the farthest found. Through: the
-	// rest beyond home, from the source side inward.
+	// Sources: marked Source (or Internal). Failing that, the walk ended at
+	// transit ASes and found no source (our DP says so for spoofed packets);
+	// from a DP that marks nothing, the farthest found are the sources.
+	// Through: the rest beyond home, from the outside inward.
 	for _, a := range found {
 		if a.ASStatus.Type == StatusSource || a.ASStatus.Type == StatusInternal {
 			o.Sources = append(o.Sources, a.ASNumber())
+			if a.State == StateReached {
+				o.Beyond = append(o.Beyond, a.ASNumber())
+			}
 		}
 	}
 	if len(o.Sources) == 0 {
 		for _, a := range found {
-			if a.Depth == maxDepth {
+			if a.Depth == maxDepth && a.ASStatus.Type != StatusTransit {
 				o.Sources = append(o.Sources, a.ASNumber())
 			}
 		}
@@ -450,24 +459,47 @@ func containsU32(s []uint32, v uint32) bool {
 // PathSentence says where a packet came from in plain words:
 // "the packet came from AS 65001, through AS 65002".
 func PathSentence(sources, through []uint32) string {
+	return Outcome{Sources: sources, Through: through}.Path()
+}
+
+// Path says in plain words what a successful trace found. AS numbers are
+// written "AS 65001" for the speech layer to read exactly.
+//
+//	the packet came from AS 64540, through AS 64510
+//	the packet came from AS 65004 or from beyond it, through AS 65002
+//	the packet reached us through AS 64510; its source network was not found (possibly spoofed)
+func (o Outcome) Path() string {
 	var b strings.Builder
+	if len(o.Sources) == 0 {
+		b.WriteString("the packet reached us through ")
+		writeASes(&b, o.Through)
+		b.WriteString("; its source network was not found (possibly spoofed)")
+		return b.String()
+	}
 	b.WriteString("the packet came from ")
-	for i, s := range sources {
+	for i, s := range o.Sources {
 		if i > 0 {
-			b.WriteString(" or ")
+			b.WriteString(", or from ")
 		}
 		fmt.Fprintf(&b, "AS %d", s)
-	}
-	if len(through) > 0 {
-		b.WriteString(", through ")
-		for i, s := range through {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "AS %d", s)
+		if containsU32(o.Beyond, s) {
+			b.WriteString(" or from beyond it")
 		}
 	}
+	if len(o.Through) > 0 {
+		b.WriteString(", through ")
+		writeASes(&b, o.Through)
+	}
 	return b.String()
+}
+
+func writeASes(b *strings.Builder, ases []uint32) {
+	for i, s := range ases {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "AS %d", s)
+	}
 }
 
 func errorWords(e *ErrorCode) string {

@@ -179,6 +179,20 @@ func TestTraceEndToEndLoopback(t *testing.T) {
 		t.Errorf("inside packet: %v %q", o.Kind, o.Voice)
 	}
 
+	// Spoofed: the transit AS saw it, its source AS (watched) did not.
+	stores[65003].Insert(hashN(45), now)
+	stores[65002].Insert(hashN(45), now)
+	rig.launch(t, hashN(45))
+	spoofed := "Traceback succeeded: the packet reached us through AS 65002; its source network was not found (possibly spoofed)"
+	if o := rig.next(t); o.Kind != Succeeded || o.Voice != spoofed || len(o.Sources) != 0 {
+		t.Errorf("spoofed packet: %v %q %v, want %q", o.Kind, o.Voice, o.Sources, spoofed)
+	}
+	// PACKTER's viewers key on the message and its Depth lines: unchanged.
+	if !waitFor(func() bool { return rig.view.has("PACKTERVOICE\n" + spoofed + "\n") }) ||
+		!strings.Contains(rig.view.all(), "Traceback trial succeeded</b></div><br>Hash: "+fmt.Sprintf("%x", hashN(45))+"<br>Depth 0: found AS:65003<br>Depth 1: found AS:65002") {
+		t.Errorf("spoofed packet's datagrams: %q", rig.view.all())
+	}
+
 	rig.launch(t, hashN(44)) // nobody saw it
 	if o := rig.next(t); o.Kind != Failed || !strings.Contains(o.Voice, "no agent saw the packet") {
 		t.Errorf("unseen packet: %v %q", o.Kind, o.Voice)
@@ -431,5 +445,67 @@ func TestStartPair(t *testing.T) {
 	cancel()
 	if err := p.Wait(); err != nil {
 		t.Errorf("Wait: %v", err)
+	}
+}
+
+func TestOutcomePath(t *testing.T) {
+	as := func(depth int, n uint32, state, status string) AS {
+		return AS{Depth: depth, State: state, NodeID: ASNode(n), ASStatus: ASStatus{Type: status}}
+	}
+	home := as(0, 64500, StateFound, StatusDestination)
+	for _, c := range []struct {
+		name string
+		ases []AS
+		want string
+	}{
+		{"source saw it", []AS{home, as(1, 64510, StateFound, StatusTransit), as(2, 64540, StateFound, StatusSource)},
+			"the packet came from AS 64540, through AS 64510"},
+		{"spoofed", []AS{home, as(1, 64510, StateFound, StatusTransit)},
+			"the packet reached us through AS 64510; its source network was not found (possibly spoofed)"},
+		{"spoofed, two transits", []AS{home, as(1, 64510, StateFound, StatusTransit), as(2, 64520, StateFound, StatusTransit)},
+			"the packet reached us through AS 64520, AS 64510; its source network was not found (possibly spoofed)"},
+		{"beyond the agents", []AS{home, as(1, 64510, StateFound, StatusTransit), as(2, 64540, StateReached, StatusSource)},
+			"the packet came from AS 64540 or from beyond it, through AS 64510"},
+		{"two sources", []AS{home, as(1, 64510, StateFound, StatusTransit), as(2, 64530, StateFound, StatusSource), as(2, 64540, StateReached, StatusSource)},
+			"the packet came from AS 64530, or from AS 64540 or from beyond it, through AS 64510"},
+		{"a DP that marks no status", []AS{as(0, 64500, StateFound, ""), as(1, 64510, StateFound, "")},
+			"the packet came from AS 64510"},
+		{"inside", []AS{as(0, 64500, StateFound, StatusInternal)}, "the packet came from AS 64500"},
+	} {
+		r := &ClientTraceReply{AllResultExport: &AllResultExport{ITMTraceReply: ITMTraceReply{InterASTraceResult: InterASTraceResult{AS: c.ases}}}}
+		o := interpret(r, testHash)
+		if o.Kind != Succeeded || o.Path() != c.want {
+			t.Errorf("%s: %v %q, want %q", c.name, o.Kind, o.Path(), c.want)
+		}
+	}
+}
+
+func TestCheckTraceHost(t *testing.T) {
+	for _, c := range []struct {
+		host, want string // want: a word of the error, "" for none
+	}{
+		{"192.0.2.1", ""},
+		{"tc.example.net", ""},
+		{"tc.example.net:11301", ""},
+		{"2001:db8::1", ""},
+		{"[2001:db8::1]:11301", ""},
+		{"tc-1.example.net", "'-'"},
+		{"tc.example.net:", "port"},
+		{"a,b", "comma"},
+		{"a b", "space"},
+		{"", "empty"},
+	} {
+		err := CheckTraceHost(c.host)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.host, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: %v, want an error about %s", c.host, err, c.want)
+		}
+		// The check agrees with the rule viewers apply.
+		_, _, ok := protocol.SplitTraceDesc(fmt.Sprintf("%x-%s", testHash, c.host))
+		if err == nil && !ok {
+			t.Errorf("%q passes but viewers would not trace it", c.host)
+		}
 	}
 }
