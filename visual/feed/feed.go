@@ -117,7 +117,9 @@ func Start(ctx context.Context, cfg Config) (*Board, error) {
 	}
 	args = append(args, cfg.ExtraFlags...)
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, path, args...)
+	// Not CommandContext: when the monitor stops, run closes the board's
+	// input and the board exits by itself; Close kills it only if it hangs.
+	cmd := exec.Command(path, args...)
 	in, err1 := cmd.StdinPipe()
 	out, err2 := cmd.StdoutPipe()
 	errOut, err3 := cmd.StderrPipe()
@@ -262,8 +264,8 @@ func (b *Board) Close() error {
 	select {
 	case err = <-waited:
 	case <-time.After(3 * time.Second):
-		b.cancel()
-		err = <-waited
+		b.cmd.Process.Kill()
+		err = fmt.Errorf("packter-board did not exit when its input closed: %w", <-waited)
 	}
 	b.cancel()
 	b.wg.Wait()
