@@ -297,33 +297,8 @@ func (d *DP) Trace(ctx context.Context, hash [16]byte, ttl int) InterASTraceResu
 			Depth: 0, State: StateNotFound, NodeID: ASNode(home), ASStatus: ASStatus{Type: StatusNotFound},
 		}}}
 	}
-	depth := map[uint32]int{home: 0}
-	hasChild := map[uint32]bool{}
-	errored := map[uint32]int{}
-	order := []uint32{home}
-	for q := 0; q < len(order); q++ {
-		u := order[q]
-		if depth[u] >= ttl {
-			continue
-		}
-		for _, v := range d.adj[u] {
-			if _, ok := depth[v]; ok {
-				continue
-			}
-			a, ok := ans[v]
-			switch {
-			case !ok: // no agent there: the walk cannot see past u
-			case a.err != nil:
-				if _, ok := errored[v]; !ok {
-					errored[v] = depth[u] + 1
-				}
-			case a.seen:
-				depth[v] = depth[u] + 1
-				hasChild[u] = true
-				order = append(order, v)
-			}
-		}
-	}
+	w := d.walk(ans, ttl)
+	order, depth, hasChild, errored := w.order, w.depth, w.hasChild, w.errored
 	// Each end of the walk (an AS that saw the packet when none further out
 	// did) is the source, unless ASes with agents lie beyond it: then the
 	// packet only passed through it, and its source network was not found
@@ -380,6 +355,47 @@ func (d *DP) Trace(ctx context.Context, hash [16]byte, ttl int) InterASTraceResu
 		res.AS = res.AS[:MaxASes]
 	}
 	return res
+}
+
+// walkResult is the breadth-first walk from home through the ASes that saw
+// the packet.
+type walkResult struct {
+	order    []uint32        // ASes reached, home first, by depth
+	depth    map[uint32]int  // their depth
+	hasChild map[uint32]bool // whether the walk went on from them
+	errored  map[uint32]int  // ASes whose agent did not answer, by depth
+}
+
+func (d *DP) walk(ans map[uint32]answer, ttl int) walkResult {
+	home := d.cfg.Home
+	depth := map[uint32]int{home: 0}
+	hasChild := map[uint32]bool{}
+	errored := map[uint32]int{}
+	order := []uint32{home}
+	for q := 0; q < len(order); q++ {
+		u := order[q]
+		if depth[u] >= ttl {
+			continue
+		}
+		for _, v := range d.adj[u] {
+			if _, ok := depth[v]; ok {
+				continue
+			}
+			a, ok := ans[v]
+			switch {
+			case !ok: // no agent there: the walk cannot see past u
+			case a.err != nil:
+				if _, ok := errored[v]; !ok {
+					errored[v] = depth[u] + 1
+				}
+			case a.seen:
+				depth[v] = depth[u] + 1
+				hasChild[u] = true
+				order = append(order, v)
+			}
+		}
+	}
+	return walkResult{order: order, depth: depth, hasChild: hasChild, errored: errored}
 }
 
 // beyondAgents reports whether u has a neighbour without an agent.
