@@ -56,8 +56,8 @@ func (m *Model) setSprite(v []Vertex, shape uint8) {
 // it at once. Balls behind the eye get an empty quad. Missiles are long quads
 // turned along their flight on screen.
 //
-// Past the budget, a fixed sample of about Budget balls is drawn (every k-th
-// by id, so a drawn ball stays drawn) over a density layer: the other balls
+// Past the budget, a fixed sample of about Budget balls is drawn (chosen by
+// a hash of the id, so a drawn ball stays drawn) over a density layer: the other balls
 // are counted in densityCell-pixel screen cells and each busy cell is one
 // soft sprite, brighter as it holds more. So the renderer's work follows the
 // budget and the screen, not the traffic, and every ball still counts.
@@ -74,30 +74,48 @@ func (m *Model) Vertices() []Vertex {
 	}
 	d := &m.density
 	d.fit(m.Cam.Width, m.Cam.Height)
-	stride := uint64((n + m.budget - 1) / m.budget)
+	// A ball is in the sample when a hash of its id falls under thr (a
+	// multiply, where a modulo would cost a division per ball): about
+	// Budget of them, and a drawn ball stays drawn while the load holds.
+	thr := uint32(float64(m.budget) / float64(n) * (1 << 32))
+	// First the density of the balls not drawn one by one, which goes under
+	// the others; then the sample, written straight after it.
 	drawn := 0
-	out := m.out[:0]
 	for i := range m.balls {
 		b := &m.balls[i]
-		if b.id%stride != 0 {
-			if sx, sy, ok := p.at(b); ok {
-				d.add(sx, sy, b.shape)
-			}
+		if sampled(b.id, thr) {
+			drawn++
 			continue
 		}
-		out = append(out, m.verts[4*i:4*i+4]...)
-		p.place(m, out[len(out)-4:], b)
-		drawn++
+		if sx, sy, ok := p.at(b); ok {
+			d.add(sx, sy, b.shape)
+		}
 	}
-	// The density layer goes under the balls: move them up and write it first.
 	cells := len(d.busy)
-	out = append(out, make([]Vertex, 4*cells)...)
-	copy(out[4*cells:], out[:4*drawn])
+	need := 4 * (cells + drawn)
+	if cap(m.out) < need {
+		m.out = make([]Vertex, need, need+need/4)
+	}
+	out := m.out[:need]
 	d.emit(out[:4*cells], &m.shapeColor)
+	k := 4 * cells
+	for i := range m.balls {
+		b := &m.balls[i]
+		if !sampled(b.id, thr) {
+			continue
+		}
+		// The sprite is written afresh: reading it from m.verts would
+		// miss the cache on every sampled ball.
+		dst := out[k : k+4 : k+4]
+		m.setSprite(dst, b.shape)
+		p.place(m, dst, b)
+		k += 4
+	}
 	m.stats.Drawn, m.stats.Cells = drawn, cells
-	m.out = out
 	return out
 }
+
+func sampled(id uint64, thr uint32) bool { return uint32((id*0x9E3779B97F4A7C15)>>32) < thr }
 
 // projector holds the camera and clock in locals for the per-ball loop.
 type projector struct {
