@@ -1,0 +1,313 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/packter/packter/internal/ratelog"
+	"github.com/packter/packter/monitor"
+	"github.com/packter/packter/protocol"
+)
+
+// SourceConfig configures a Source.
+type SourceConfig struct {
+	// Filters select what this monitor hears ("packter.>" when empty; e.g.
+	// "packter.tokyo.>"): several monitors with different filters each get
+	// their own subset.
+	Filters []string
+	// Durable names a consumer the servers keep: a monitor restarted under
+	// the same name carries on where it stopped. Empty: an ordered consumer
+	// of the monitor's own, which the client recreates after a failover
+	// from the last message it saw, so nothing is missed or seen twice.
+	Durable string
+	// Start, when set, delivers from that time (a monitor catching up);
+	// otherwise only what is published from now on.
+	Start  time.Time
+	Logger *slog.Logger
+}
+
+// Source is a monitor.Source reading the stream.
+type Source struct {
+	js    jetstream.JetStream
+	cfg   SourceConfig
+	log   *slog.Logger
+	warn  *ratelog.Limiter
+	sites Sites
+}
+
+// NewSource reads from nc.
+func NewSource(nc *nats.Conn, cfg SourceConfig) (*Source, error) {
+	if len(cfg.Filters) == 0 {
+		cfg.Filters = []string{SubjectPrefix + ".>"}
+	}
+	for _, f := range cfg.Filters {
+		if err := ValidFilter(f); err != nil {
+			return nil, err
+		}
+	}
+	if strings.ContainsAny(cfg.Durable, ".*> \t") {
+		return nil, fmt.Errorf("durable name %q: no dots, wildcards or spaces", cfg.Durable)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return &Source{js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
+}
+
+var _ monitor.Source = (*Source)(nil)
+
+// Sites is what this source has heard, per site.
+func (s *Source) Sites() []SiteStatus { return s.sites.List() }
+
+func (s *Source) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	policy, start := jetstream.DeliverNewPolicy, (*time.Time)(nil)
+	if !s.cfg.Start.IsZero() {
+		policy, start = jetstream.DeliverByStartTimePolicy, &s.cfg.Start
+	}
+	if s.cfg.Durable == "" {
+		return s.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
+			FilterSubjects: s.cfg.Filters, DeliverPolicy: policy, OptStartTime: start,
+		})
+	}
+	return s.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable: s.cfg.Durable, FilterSubjects: s.cfg.Filters, DeliverPolicy: policy, OptStartTime: start,
+		AckPolicy: jetstream.AckAllPolicy, AckWait: 30 * time.Second, MaxAckPending: 4096,
+	})
+}
+
+// Run hands every message to in until ctx ends.
+func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
+	c, err := retry(ctx, s.warn, "nats consumer", func(ctx context.Context) (jetstream.Consumer, error) { return s.consumer(ctx) })
+	if err != nil {
+		return fmt.Errorf("nats consumer on %s: %w", strings.Join(s.cfg.Filters, ","), err)
+	}
+	return consume(ctx, c, in, deliver{
+		durable: s.cfg.Durable != "", sites: &s.sites, warn: s.warn,
+		stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() },
+	})
+}
+
+// retry calls f until it succeeds or ctx ends, each attempt bounded: a
+// JetStream request made while the cluster has no leader (starting, or
+// after a node died) is never answered, and a monitor started with its
+// servers should wait for them, not give up.
+func retry[T any](ctx context.Context, warn *ratelog.Limiter, what string, f func(context.Context) (T, error)) (T, error) {
+	wait := 100 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		v, err := f(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return v, err
+		}
+		warn.Warn(what+": trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// deliver says how consume hands messages over.
+type deliver struct {
+	durable bool // ack (all up to the last of a batch) once the monitor is done
+	sites   *Sites
+	warn    *ratelog.Limiter
+	stamp   func(jetstream.MsgMetadata) time.Time // the time a datagram is said to arrive
+	end     func(md jetstream.MsgMetadata) bool   // stop before this message (History)
+	last    func(md jetstream.MsgMetadata) bool   // stop after this message (History)
+}
+
+// errEnd ends consume when the range is played.
+var errEnd = errors.New("end of range")
+
+// batchMax is the most messages handed over at once: a bulk message holds
+// hundreds of records, so a batch is already large.
+const batchMax = 64
+
+// consume reads c until ctx ends (or d.end says so) and hands the messages
+// to in in batches: whatever has arrived, up to batchMax, without waiting
+// for more, so a quiet stream is heard at once.
+func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d deliver) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs := make(chan jetstream.Msg, 4*batchMax)
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+		}
+	}, jetstream.PullMaxMessages(2*batchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		d.warn.Warn("nats consumer", "err", err)
+	}))
+	if err != nil {
+		return fmt.Errorf("nats consume: %w", err)
+	}
+	defer cc.Stop()
+	var last uint64 // stream sequence handed over last: redeliveries are skipped
+	batch := make([]jetstream.Msg, 0, batchMax)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m := <-msgs:
+			batch = append(batch, m)
+		}
+	fill:
+		for len(batch) < batchMax {
+			select {
+			case m := <-msgs:
+				batch = append(batch, m)
+			default:
+				break fill
+			}
+		}
+		pkts := make([]protocol.Packet, 0, len(batch))
+		var ack jetstream.Msg
+		stop := false
+		for _, m := range batch {
+			md, err := m.Metadata()
+			if err != nil {
+				d.warn.Warn("nats message without metadata skipped", "subject", m.Subject(), "err", err)
+				continue
+			}
+			if d.end != nil && d.end(*md) {
+				stop = true
+				break
+			}
+			ack = m
+			if d.last != nil && d.last(*md) {
+				stop = true
+			}
+			if md.Sequence.Stream <= last {
+				continue // delivered again after a failover: the monitor has it
+			}
+			last = md.Sequence.Stream
+			if d.sites != nil {
+				d.sites.saw(m.Subject(), time.Now())
+			}
+			from, _ := netip.ParseAddrPort(m.Headers().Get(FromHeader))
+			pkts = append(pkts, protocol.Packet{Data: m.Data(), From: from, Time: d.stamp(*md)})
+			if stop {
+				break
+			}
+		}
+		done := func() {}
+		if d.durable && ack != nil {
+			done = func() { _ = ack.Ack() } // AckAll: covers the batch; a lost ack is redelivered and skipped
+		}
+		in.Datagrams(pkts, done)
+		if stop {
+			return errEnd
+		}
+	}
+}
+
+// SiteStatus is one site as a monitor hears it.
+type SiteStatus struct {
+	Site     string
+	Agents   []string  // agents heard from, sorted
+	LastSeen time.Time // last message
+	Messages uint64
+}
+
+// Sites tracks which sites are heard: the console's "connected sites".
+type Sites struct {
+	mu sync.Mutex
+	m  map[string]*siteState
+}
+
+type siteState struct {
+	last   time.Time
+	n      uint64
+	agents map[string]struct{}
+}
+
+// maxSites bounds what a flood of made-up subjects can cost.
+const maxSites, maxAgents = 1024, 256
+
+func (s *Sites) saw(subj string, t time.Time) {
+	site, agent, err := ParseSubject(subj)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]*siteState{}
+	}
+	st := s.m[site]
+	if st == nil {
+		if len(s.m) >= maxSites {
+			return
+		}
+		st = &siteState{agents: map[string]struct{}{}}
+		s.m[site] = st
+	}
+	st.last, st.n = t, st.n+1
+	if len(st.agents) < maxAgents {
+		st.agents[agent] = struct{}{}
+	}
+}
+
+// List returns every site heard, sorted by name.
+func (s *Sites) List() []SiteStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SiteStatus, 0, len(s.m))
+	for name, st := range s.m {
+		ag := make([]string, 0, len(st.agents))
+		for a := range st.agents {
+			ag = append(ag, a)
+		}
+		slices.Sort(ag)
+		out = append(out, SiteStatus{Site: name, Agents: ag, LastSeen: st.last, Messages: st.n})
+	}
+	slices.SortFunc(out, func(a, b SiteStatus) int { return strings.Compare(a.Site, b.Site) })
+	return out
+}
+
+// Summary says in one line which sites were heard within the last window:
+// "2 sites: osaka (1 agent, 0.4 s ago), tokyo (2 agents, 1.2 s ago)".
+func Summary(sites []SiteStatus, now time.Time, window time.Duration) string {
+	var b strings.Builder
+	n := 0
+	for _, s := range sites {
+		ago := now.Sub(s.LastSeen)
+		if ago > window {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		n++
+		plural := "s"
+		if len(s.Agents) == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(&b, "%s (%d agent%s, %.1f s ago)", s.Site, len(s.Agents), plural, ago.Seconds())
+	}
+	switch n {
+	case 0:
+		return "no site heard"
+	case 1:
+		return "1 site: " + b.String()
+	}
+	return fmt.Sprintf("%d sites: %s", n, b.String())
+}
