@@ -27,13 +27,14 @@ type Packet struct {
 // Batch is a group of datagrams read together. Handlers must not keep it.
 type Batch struct {
 	Packets []Packet
-	bufs    [][]byte
+	buf     []byte // the datagrams' bytes, one after another
 }
 
 // ListenerStats counts what the listener saw.
 type ListenerStats struct {
 	Datagrams uint64 // read from the socket
-	Dropped   uint64 // read but discarded because the consumer was behind
+	Dropped   uint64 // read but discarded because the consumer was behind (no batch or over the byte budget)
+	Shed      uint64 // waited longer than MaxLag for the consumer and were discarded unread
 	Batches   uint64
 	// KernelDropped is what the kernel dropped before we could read it (socket
 	// buffer full), where the system tells (Linux).
@@ -44,7 +45,15 @@ type ListenerStats struct {
 type ListenConfig struct {
 	Addr    string // default 127.0.0.1:11300
 	Batches int    // batches of up to 64 datagrams buffered between socket and consumer (default 2048)
-	Logger  *slog.Logger
+	// Budget bounds the bytes of datagrams read but not yet released
+	// (default 32 MiB): past it, what is read is dropped and counted, so
+	// memory stays bounded whatever arrives.
+	Budget int64
+	// MaxLag is how long a batch may wait for the consumer (default 1 s):
+	// older batches are shed unread and counted, so a backlog never delays
+	// every later event.
+	MaxLag time.Duration
+	Logger *slog.Logger
 }
 
 const batchLen = 64
@@ -53,14 +62,25 @@ const batchLen = 64
 // consumer: when every buffer is in use the datagrams just read are dropped and
 // counted.
 type Listener struct {
-	conn   *net.UDPConn
-	log    *slog.Logger
-	free   freeList
-	full   chan *Batch
-	stats  struct{ datagrams, dropped, batches, kernel atomic.Uint64 }
-	reader error
-	done   chan struct{}
+	conn     *net.UDPConn
+	log      *slog.Logger
+	free     freeList
+	full     chan *Batch
+	budget   int64
+	maxLag   time.Duration
+	inflight atomic.Int64 // bytes in batches read and not yet released
+	stats    struct{ datagrams, dropped, shed, batches, kernel atomic.Uint64 }
+	done     chan struct{}
 }
+
+// Defaults of ListenConfig.
+const (
+	DefaultBudget = 32 << 20
+	DefaultMaxLag = time.Second
+	// keepBuf is the most a free batch keeps of the memory it grew to: a
+	// burst of large datagrams is given back once it has been handled.
+	keepBuf = 256 << 10
+)
 
 // Listen opens the socket. Binding all interfaces is allowed but warned about:
 // PACKTER datagrams are unauthenticated unless keys are configured.
@@ -73,6 +93,12 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Budget <= 0 {
+		cfg.Budget = DefaultBudget
+	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = DefaultMaxLag
 	}
 	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
 	if err != nil {
@@ -87,16 +113,18 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	}
 	setReadBuffer(conn, 64<<20)
 	l := &Listener{
-		conn: conn,
-		log:  cfg.Logger,
-		full: make(chan *Batch, cfg.Batches),
-		done: make(chan struct{}),
+		conn:   conn,
+		log:    cfg.Logger,
+		full:   make(chan *Batch, cfg.Batches),
+		budget: cfg.Budget,
+		maxLag: cfg.MaxLag,
+		done:   make(chan struct{}),
 	}
 	for i := 0; i < cfg.Batches; i++ {
-		// Buffers are allocated on first use and then kept. The free list is a
-		// stack, so the same few batches serve while the consumer keeps up:
-		// memory follows the queue's high-water mark, not its capacity.
-		l.free.push(&Batch{Packets: make([]Packet, 0, batchLen), bufs: make([][]byte, batchLen)})
+		// Buffers are allocated on first use. The free list is a stack, so
+		// the same few batches serve while the consumer keeps up; memory
+		// follows the queue's high-water mark, bounded by the byte budget.
+		l.free.push(&Batch{Packets: make([]Packet, 0, batchLen)})
 	}
 	go l.read()
 	return l, nil
@@ -124,7 +152,7 @@ func (l *Listener) Addr() netip.AddrPort {
 
 // Stats returns the counts so far.
 func (l *Listener) Stats() ListenerStats {
-	st := ListenerStats{Datagrams: l.stats.datagrams.Load(), Dropped: l.stats.dropped.Load(), Batches: l.stats.batches.Load()}
+	st := ListenerStats{Datagrams: l.stats.datagrams.Load(), Dropped: l.stats.dropped.Load(), Shed: l.stats.shed.Load(), Batches: l.stats.batches.Load()}
 	if n, ok := kernelDrops(l.conn); ok {
 		l.stats.kernel.Store(n)
 	}
@@ -170,17 +198,41 @@ func (l *Listener) read() {
 			l.stats.dropped.Add(uint64(n))
 			continue
 		}
-		b.Packets = b.Packets[:0]
+		// Take what fits in the byte budget; drop and count the rest.
+		room := l.budget - l.inflight.Load()
+		size, keep := 0, 0
+		for i := 0; i < n; i++ {
+			if int64(size+msgs[i].N) <= room {
+				size += msgs[i].N
+				keep++
+			}
+		}
+		if keep < n {
+			l.stats.dropped.Add(uint64(n - keep))
+		}
+		if keep == 0 {
+			l.free.push(b)
+			continue
+		}
+		l.inflight.Add(int64(size))
+		if cap(b.buf) < size {
+			b.buf = make([]byte, 0, max(size, 64<<10))
+		}
+		b.buf, b.Packets = b.buf[:0], b.Packets[:0]
+		left := room
 		for i := 0; i < n; i++ {
 			m := &msgs[i]
-			data := m.Buffers[0][:m.N]
-			buf := append(b.bufs[i][:0], data...)
-			b.bufs[i] = buf
+			if int64(m.N) > left {
+				continue // dropped above
+			}
+			left -= int64(m.N)
+			start := len(b.buf)
+			b.buf = append(b.buf, m.Buffers[0][:m.N]...)
 			var from netip.AddrPort
 			if ua, ok := m.Addr.(*net.UDPAddr); ok {
 				from = ua.AddrPort()
 			}
-			b.Packets = append(b.Packets, Packet{Data: buf, From: from, Time: now})
+			b.Packets = append(b.Packets, Packet{Data: b.buf[start:len(b.buf):len(b.buf)], From: from, Time: now})
 		}
 		l.stats.batches.Add(1)
 		l.full <- b // never blocks: there are only as many batches as slots
@@ -201,13 +253,32 @@ func (l *Listener) Serve(ctx context.Context, fn func(*Batch)) error {
 
 // Next waits for the next batch; nil once the listener is closed. The caller
 // owns the batch until it calls Release: a consumer may hand it on to another
-// goroutine.
+// goroutine. Batches that waited longer than MaxLag are shed (released and
+// counted) instead: a consumer that fell behind catches up on the present.
 func (l *Listener) Next() *Batch {
-	return <-l.full
+	for b := range l.full {
+		if len(b.Packets) > 0 && time.Since(b.Packets[0].Time) > l.maxLag {
+			l.stats.shed.Add(uint64(len(b.Packets)))
+			l.Release(b)
+			continue
+		}
+		return b
+	}
+	return nil
 }
 
 // Release gives a batch from Next back to the reader.
-func (l *Listener) Release(b *Batch) { l.free.push(b) }
+func (l *Listener) Release(b *Batch) {
+	l.inflight.Add(-int64(len(b.buf)))
+	clear(b.Packets) // no references into the buffer outlive the batch
+	b.Packets = b.Packets[:0]
+	if cap(b.buf) > keepBuf {
+		b.buf = nil
+	} else {
+		b.buf = b.buf[:0]
+	}
+	l.free.push(b)
+}
 
 // freeList is a stack of batches; pop never waits.
 type freeList struct {
