@@ -188,7 +188,9 @@ func (p *perf) update(g *game) {
 	if g.o.Budget == 0 && g.o.Screenshot == "" {
 		switch b := g.m.Budget(); {
 		case p.fps < minFPS && s.Live > 1000:
-			g.m.SetBudget(min(b, s.Drawn) * 7 / 10)
+			// In proportion, aiming a little above the floor, so one step
+			// lands near it; the slow climb below corrects an overshoot.
+			g.m.SetBudget(int(float64(min(b, s.Drawn)) * min(p.fps/(minFPS+6), 0.9)))
 		case p.fps > easyFPS && s.Live > b:
 			g.m.SetBudget(b * 5 / 4)
 		}
