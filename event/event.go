@@ -114,3 +114,7 @@ func FromRecord(t time.Time, r *protocol.Record) Event {
 		Desc:  string(r.Desc),
 	}
 }
+
+// NotKept stands for text the timeline had to let go of (the descriptions of
+// a flood of unique packets, beyond the timeline's text budget).
+const NotKept = "(description not kept)"

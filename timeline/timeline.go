@@ -17,8 +17,11 @@ import (
 	"github.com/packter/packter/protocol"
 )
 
-// DefaultCapacity is how many events a monitor keeps unless told otherwise.
-const DefaultCapacity = 10_000_000
+// DefaultCapacity is how many events a monitor keeps unless told otherwise:
+// 4 million events take 256 MB of slots, and with the string store (at most
+// 16 MB interned, 48 MiB of packet descriptions, 16 MiB of other text) the
+// whole timeline stays under 350 MB.
+const DefaultCapacity = 4_000_000
 
 // chunkSize entries are allocated at a time, so memory follows use up to the capacity.
 const chunkSize = 1 << 16
@@ -265,21 +268,21 @@ func (t *Timeline) encode(e *entry, ev *event.Event) {
 	case event.KindEarth:
 		putFloats(&e.src, ev.Lat1, ev.Lon1)
 		putFloats(&e.dst, ev.Lat2, ev.Lon2)
-		e.str = t.str.put(ev.Desc)
-		e.aux = t.str.put(ev.Model)
+		e.str = t.str.put(ev.Desc, descRing)
+		e.aux = t.str.put(ev.Model, keptRing)
 		return
 	case event.KindPacket:
 		e.bits |= putAddr(&e.src, ev.Src, srcV6, srcNorm)
 		e.bits |= putAddr(&e.dst, ev.Dst, dstV6, dstNorm)
 		e.sport, e.bits = putPort(ev.SPort, e.bits, sportNorm)
 		e.dport, e.bits = putPort(ev.DPort, e.bits, dportNorm)
-		e.aux = t.str.put(ev.Model)
+		e.aux = t.str.put(ev.Model, keptRing)
 		e.str = t.putDesc(e, ev)
 		return
 	}
 	e.sport = uint32(int32(ev.Millis))
-	e.str = t.str.put(ev.Text)
-	e.aux = t.str.put(ev.File)
+	e.str = t.str.put(ev.Text, keptRing)
+	e.aux = t.str.put(ev.File, keptRing)
 }
 
 // putDesc returns a packet's str field: a description mode in the low two bits
@@ -298,9 +301,13 @@ func (t *Timeline) putDesc(e *entry, ev *event.Event) uint32 {
 		hex.Decode(h[:], []byte(hash))
 		copy(e.src[4:16], h[:12])
 		copy(e.dst[4:8], h[12:])
-		return t.str.put(host)<<2 | descHash
+		return t.str.put(host, keptRing)<<2 | descHash
 	}
-	return t.str.put(ev.Desc)<<2 | descString
+	r := descRing
+	if ev.Incident() {
+		r = keptRing // an IDS alert's text is kept like any alert's
+	}
+	return t.str.put(ev.Desc, r)<<2 | descString
 }
 
 func (t *Timeline) decode(e *entry, ev *event.Event) {
@@ -317,15 +324,15 @@ func (t *Timeline) decode(e *entry, ev *event.Event) {
 	case event.KindEarth:
 		ev.Lat1, ev.Lon1 = getFloats(&e.src)
 		ev.Lat2, ev.Lon2 = getFloats(&e.dst)
-		ev.Desc = t.str.get(e.str)
-		ev.Model = t.str.get(e.aux)
+		ev.Desc = t.text(e.str)
+		ev.Model = t.text(e.aux)
 		return
 	case event.KindPacket:
 		ev.Src = getAddr(&e.src, e.bits, srcV6, srcNorm)
 		ev.Dst = getAddr(&e.dst, e.bits, dstV6, dstNorm)
 		ev.SPort = getPort(e.sport, e.bits, sportNorm)
 		ev.DPort = getPort(e.dport, e.bits, dportNorm)
-		ev.Model = t.str.get(e.aux)
+		ev.Model = t.text(e.aux)
 		switch e.str & 3 {
 		case descDefault:
 			rec := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag}
@@ -338,16 +345,26 @@ func (t *Timeline) decode(e *entry, ev *event.Event) {
 			b.Grow(64)
 			b.WriteString(hex.EncodeToString(h[:]))
 			b.WriteByte('-')
-			b.WriteString(t.str.get(e.str >> 2))
+			b.WriteString(t.text(e.str >> 2))
 			ev.Desc = b.String()
 		default:
-			ev.Desc = t.str.get(e.str >> 2)
+			ev.Desc = t.text(e.str >> 2)
 		}
 		return
 	}
 	ev.Millis = int(int32(e.sport))
-	ev.Text = t.str.get(e.str)
-	ev.File = t.str.get(e.aux)
+	ev.Text = t.text(e.str)
+	ev.File = t.text(e.aux)
+}
+
+// text resolves a string reference; text evicted to make room says so
+// instead of reading as nothing.
+func (t *Timeline) text(ref uint32) string {
+	v, kept := t.str.get(ref)
+	if !kept {
+		return event.NotKept
+	}
+	return v
 }
 
 func isLowerHex(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"reflect"
 	"runtime"
+	stdstrings "strings"
 	"testing"
 	"time"
 
@@ -121,28 +122,57 @@ func TestSearchAndRecent(t *testing.T) {
 }
 
 // TestArenaStrings: unique descriptions past the intern table's limit go to
-// the byte ring and read back; ones overwritten read as empty, never as
-// someone else's text.
+// the byte ring and read back; ones overwritten read as not kept, never as
+// someone else's text; and a flood of descriptions never overwrites the kept
+// ring's text (alerts, messages, incidents).
 func TestArenaStrings(t *testing.T) {
 	s := newStrings()
 	s.in.maxCount = 2
 	refs := map[uint32]string{}
 	for i := 0; i < 10; i++ {
 		v := fmt.Sprintf("unique description %d", i)
-		refs[s.put(v)] = v
+		refs[s.put(v, descRing)] = v
 	}
 	for ref, want := range refs {
-		if got := s.get(ref); got != want {
-			t.Errorf("ref %x: %q, want %q", ref, got, want)
+		if got, kept := s.get(ref); got != want || !kept {
+			t.Errorf("ref %x: %q (kept %v), want %q", ref, got, kept, want)
 		}
 	}
-	old := s.put("the oldest arena string")
+	old := s.put("the oldest arena string", descRing)
+	alert := s.put("SYN flood toward 10.0.0.5", keptRing)
 	big := make([]byte, 60000)
-	for i := 0; s.pos < arenaSize+1000; i++ {
-		s.put(string(big[:1+i%60000]) + "x")
+	for i := 0; s.ring[descRing].pos < descRingSize+1000; i++ {
+		s.put(string(big[:1+i%60000])+"x", descRing)
 	}
-	if got := s.get(old); got != "" {
-		t.Errorf("overwritten string read as %q", got[:20])
+	if got, kept := s.get(old); got != "" || kept {
+		t.Errorf("overwritten string read as %q (kept %v)", got[:min(20, len(got))], kept)
+	}
+	if got, kept := s.get(alert); got != "SYN flood toward 10.0.0.5" || !kept {
+		t.Errorf("kept text after a description flood: %q (kept %v)", got, kept)
+	}
+}
+
+// TestTimelineSaysNotKept: the view reads "description not kept", not an
+// empty description, once a flood has evicted it; the alert of the same
+// moment keeps its text.
+func TestTimelineSaysNotKept(t *testing.T) {
+	tl := New(1 << 20)
+	tl.str.in.maxCount = 0
+	first := packet(0, "a unique description that will be evicted")
+	tl.Append(&first)
+	alert := event.Event{Time: t0, Kind: event.KindAlert, Text: "SYN flood toward 10.0.0.5"}
+	aseq := tl.Append(&alert)
+	pad := stdstrings.Repeat("d", 1000)
+	for i := 0; tl.str.ring[descRing].pos < descRingSize+10000; i++ {
+		ev := packet(i, fmt.Sprintf("%s %d", pad, i))
+		tl.Append(&ev)
+	}
+	var ev event.Event
+	if !tl.Get(0, &ev) || ev.Desc != event.NotKept {
+		t.Errorf("evicted description reads %q", ev.Desc)
+	}
+	if !tl.Get(aseq, &ev) || ev.Text != "SYN flood toward 10.0.0.5" {
+		t.Errorf("alert text %q after the flood", ev.Text)
 	}
 }
 
@@ -193,12 +223,13 @@ func TestMemoryPerEventAt10M(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills 10 million events")
 	}
+	const n = 10_000_000 // the slots dominate: fixed costs spread as in a full timeline
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	tl := New(DefaultCapacity)
+	tl := New(n)
 	ev := packet(0, "")
-	for i := 0; i < DefaultCapacity; i++ {
+	for i := 0; i < n; i++ {
 		ev.Time = t0.Add(time.Duration(i))
 		ev.SPort = protocol.PortFrom(uint32(i % 65536))
 		ev.Desc = ""
@@ -212,8 +243,8 @@ func TestMemoryPerEventAt10M(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / DefaultCapacity
-	t.Logf("heap per event at %d events: %.1f bytes (slot %d bytes)", DefaultCapacity, per, BytesPerEvent)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("heap per event at %d events: %.1f bytes (slot %d bytes)", n, per, BytesPerEvent)
 	if per > 64.5 {
 		t.Errorf("%.1f bytes per event, goal ≤ 64", per)
 	}
