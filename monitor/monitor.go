@@ -71,7 +71,8 @@ type Config struct {
 type Stats struct {
 	ingest.Stats
 	Emitted       uint64 // events appended to the timeline and handed to outputs
-	Dropped       uint64 // datagrams read but dropped because the monitor was behind
+	Dropped       uint64 // datagrams read but dropped: no room in the listener's byte budget
+	Shed          uint64 // datagrams that waited over a second and were shed unread
 	KernelDropped uint64 // datagrams the kernel dropped before they could be read
 }
 
@@ -230,6 +231,7 @@ func (m *Monitor) Stats() Stats {
 	for _, u := range m.udp {
 		ls := u.l.Stats()
 		s.Dropped += ls.Dropped
+		s.Shed += ls.Shed
 		s.KernelDropped += ls.KernelDropped
 	}
 	return s
@@ -237,6 +239,6 @@ func (m *Monitor) Stats() Stats {
 
 // String is the closing line's summary.
 func (s Stats) String() string {
-	return fmt.Sprintf("%d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped (%d by the kernel)",
-		s.Datagrams, s.Emitted, s.Malformed, s.BadLines, s.Unauthorized+s.ReplayFull, s.Replayed, s.Dropped+s.KernelDropped, s.KernelDropped)
+	return fmt.Sprintf("%d datagrams, %d events, %d malformed, %d bad lines, %d unauthorized, %d replayed, %d dropped (%d by the kernel, %d shed as late)",
+		s.Datagrams, s.Emitted, s.Malformed, s.BadLines, s.Unauthorized+s.ReplayFull, s.Replayed, s.Dropped+s.KernelDropped+s.Shed, s.KernelDropped, s.Shed)
 }
