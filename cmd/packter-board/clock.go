@@ -196,7 +196,7 @@ func (p *perf) update(g *game) {
 		}
 	}
 	if g.readout {
-		g.log.Info("readout " + p.line(s, g.m.Budget()))
+		g.log.Info("readout " + visual.TimeLabel(g.m.Clock(), g.wallNow()) + " " + p.line(s, g.m.Budget()))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/intertrack"
+	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/visual"
 )
 
@@ -146,4 +147,93 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestStandaloneTimeline: the standalone board keeps its own timeline; B
+// rewinds it (the readout says REWIND and how far back), Space pauses it
+// (PAUSED), L returns to LIVE.
+func TestStandaloneTimeline(t *testing.T) {
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
+	}
+	d := xvfb(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, board, "--listen", "127.0.0.1:0", "--readout", "--vsync=false", "--fly", "1h", "--size", fmt.Sprintf("%dx%d", W, H))
+	cmd.Env = env(d)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	addr := ""
+	for l := range lines {
+		if a, ok := strings.CutPrefix(l, "packter-board: listening on "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("the board never said where it listens")
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	evs := records()[:2]
+	recs := make([]protocol.Record, len(evs))
+	for i, ev := range evs {
+		recs[i] = protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag, Desc: []byte("x")}
+	}
+	// Steady traffic, so a rewind has a past to play back that live keeps
+	// ahead of.
+	dgram := protocol.AppendPacket(nil, recs...)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				c.Write(dgram)
+			}
+		}
+	}()
+	// waitFor reads readout lines until one says want (and has the records).
+	waitFor := func(want string) {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the board exited before saying %s", want)
+				}
+				if strings.Contains(l, "readout "+want) && strings.Contains(l, "received=") && !strings.Contains(l, "received=0 ") {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("no readout saying %s", want)
+			}
+		}
+	}
+	waitFor("LIVE")
+	win := strings.Fields(xdo(t, d, "search", "--sync", "--onlyvisible", "--name", "Packter board"))[0]
+	xdo(t, d, "windowfocus", "--sync", win)
+	for _, c := range []struct{ key, want string }{{"b", "REWIND −0:"}, {"space", "PAUSED −0:"}, {"l", "LIVE"}} {
+		press(t, d, c.key)
+		waitFor(c.want)
+	}
 }
