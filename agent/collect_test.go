@@ -38,19 +38,22 @@ func TestNetFlowCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer viewer.Close()
-	ln, err := net.ListenPacket("udp", "127.0.0.1:0") // find a free port
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.LocalAddr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
+	bound := make(chan net.Addr, 1)
 	go func() {
-		_, err := Run(ctx, Config{Input: InputConfig{Collectors: map[string]string{"netflow": addr}}, Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}})
+		_, err := Run(ctx, Config{Input: InputConfig{Collectors: map[string]string{"netflow": "127.0.0.1:0"},
+			Listening: func(_ string, a net.Addr) { bound <- a }}, Output: OutputConfig{Viewers: []string{viewer.LocalAddr().String()}}})
 		done <- err
 	}()
+	var addr string
+	select {
+	case a := <-bound:
+		addr = a.String()
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)

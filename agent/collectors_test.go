@@ -84,6 +84,7 @@ type collectorRig struct {
 	viewer net.PacketConn
 	cancel context.CancelFunc
 	done   chan error
+	bound  chan string // "flag addr" of each collector as it binds
 }
 
 func startCollectors(t *testing.T, cfg Config) *collectorRig {
@@ -94,7 +95,8 @@ func startCollectors(t *testing.T, cfg Config) *collectorRig {
 	}
 	cfg.Output.Viewers = []string{viewer.LocalAddr().String()}
 	ctx, cancel := context.WithCancel(t.Context())
-	r := &collectorRig{viewer: viewer, cancel: cancel, done: make(chan error, 1)}
+	r := &collectorRig{viewer: viewer, cancel: cancel, done: make(chan error, 1), bound: make(chan string, 8)}
+	cfg.Input.Listening = func(flag string, addr net.Addr) { r.bound <- flag + " " + addr.String() }
 	go func() {
 		_, err := Run(ctx, cfg)
 		r.done <- err
@@ -163,14 +165,24 @@ func quoteAll(ds []string) string {
 	return b.String()
 }
 
-func freeUDP(t *testing.T) string {
+// addr waits for the collector of flag to bind (tests give port 0: the
+// kernel picks a free port, with no race against other tests) and returns
+// its address.
+func (r *collectorRig) addr(t *testing.T, flag string) string {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	select {
+	case b := <-r.bound:
+		f, a, _ := strings.Cut(b, " ")
+		if f != flag {
+			t.Fatalf("collector %s bound first, want %s", f, flag)
+		}
+		return a
+	case err := <-r.done:
+		t.Fatalf("Run ended before %s bound: %v", flag, err)
+	case <-time.After(10 * time.Second): // hang guard
+		t.Fatalf("%s never bound", flag)
 	}
-	defer c.Close()
-	return c.LocalAddr().String()
+	return ""
 }
 
 func sendUDP(addr string, b []byte) func() error {
@@ -222,8 +234,8 @@ func TestSFlowThroughAgent(t *testing.T) {
 	syn := ipv4Pkt(6, "10.1.1.1", "10.2.2.2", 7, tcpHdr(1234, 80, capture.TCPSyn))
 	udp6 := ipv6Pkt(17, "2001:db8::1", "2001:db8::2", udpHdr(5353, 53, "query"))
 	fin := ipv4Pkt(6, "10.3.3.3", "10.4.4.4", 9, tcpHdr(443, 40000, capture.TCPFin|capture.TCPAck))
-	addr := freeUDP(t)
-	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"sflow": addr}}, Trace: TraceConfig{Server: "192.0.2.9"}})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"sflow": "127.0.0.1:0"}}, Trace: TraceConfig{Server: "192.0.2.9"}})
+	addr := r.addr(t, "sflow")
 	r.exchange(t, sendUDP(addr, sflowV5(ether(syn), ether(udp6), ether(fin))),
 		"PACKTER\n10.1.1.1,10.2.2.2,1234,80,1,"+traceHex(t, syn)+"-192.0.2.9\n",
 		"PACKTER\n2001:db8::1,2001:db8::2,5353,53,8,"+traceHex(t, udp6)+"-192.0.2.9\n",
@@ -274,8 +286,8 @@ func TestIPFIXThroughAgent(t *testing.T) {
 		ip("2001:db8::a").ip("2001:db8::b").u16(2000).u16(443).u8(6).u8(capture.TCPSyn).u32(1).u32(80).
 		ip("2001:db8::b").ip("2001:db8::a").u16(443).u16(2000).u8(6).u8(capture.TCPRst).u32(1).u32(60))
 	icmp := ipfixSet(258, be(nil).ip("10.7.7.7").ip("10.8.8.8").u8(1).u16(8<<8|0).u32(4))
-	addr := freeUDP(t)
-	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": addr}}})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": "127.0.0.1:0"}}})
+	addr := r.addr(t, "ipfix")
 	r.exchange(t, sendUDP(addr, ipfixMsg(tmpl, v4, v6, icmp)),
 		"PACKTER\n10.1.1.1,10.2.2.2,1234,80,1,TCP src:10.1.1.1(1234) dst:10.2.2.2(80)\n",
 		"PACKTER\n10.2.2.2,10.1.1.1,80,1234,2,TCP src:10.2.2.2(80) dst:10.1.1.1(1234)\n",
@@ -385,8 +397,8 @@ func TestSoftflowdIPFIXThroughAgent(t *testing.T) {
 	if err := os.WriteFile(pcap, pcapOf(t, frames, 10*time.Millisecond), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeUDP(t)
-	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": addr}}})
+	r := startCollectors(t, Config{Input: InputConfig{Collectors: map[string]string{"ipfix": "127.0.0.1:0"}}})
+	addr := r.addr(t, "ipfix")
 	// softflowd sends once: first make sure the collector listens, with a
 	// hand-built flow whose record is told apart by its address.
 	probe := ipfixMsg(
