@@ -47,3 +47,26 @@ func TestAgentCommandExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentClosingLine: a run with a collector ends (by its context, as by a
+// signal) with one line naming what it received and every loss by cause.
+func TestAgentClosingLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the agent starts, binds and is told to stop at once
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"agent", "-n", "--netflow", "127.0.0.1:0"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got := errb.String(); !strings.Contains(got, "NetFlow collector: 0 received; lost 0: nothing") {
+		t.Errorf("closing line %q", got)
+	}
+}
+
+func TestAgentEVEFrom(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"agent", "-n", "--eve", "eve.json", "--eve-from", "middle"}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "want end or start") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
