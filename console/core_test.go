@@ -161,7 +161,7 @@ func TestTrace(t *testing.T) {
 	if job == nil {
 		t.Fatalf("no trace launched: %+v", notes)
 	}
-	if want := "Trace launched for IPv6 UDP to tc.example"; lastOf(notes, noteAnnounce) != want {
+	if want := "Tracing IPv6 UDP from 2001:db8::13 port 40018"; lastOf(notes, noteAnnounce) != want {
 		t.Errorf("announced %q, want %q", lastOf(notes, noteAnnounce), want)
 	}
 	if res := job.run(context.Background(), r.tracer); res.err != nil {
@@ -174,7 +174,7 @@ func TestTrace(t *testing.T) {
 	notes = r.c.takeNotes()
 	// One line per outcome, with the AS path and no hash; the client's
 	// launched message and hash stay in the history.
-	if len(notes) != 1 || notes[0].text != "Trace to tc.example succeeded: AS path 64500, 64501" {
+	if len(notes) != 1 || notes[0].text != "Trace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: AS path from here 64500, 64501" {
 		t.Errorf("outcome lines: %+v", notes)
 	}
 	if len(r.c.msgs.items) != 2 {
@@ -187,7 +187,7 @@ func TestTrace(t *testing.T) {
 	r.tracer.Err = errors.New("network unreachable")
 	_, job = r.press("T")
 	r.c.traceDone(job.run(context.Background(), r.tracer))
-	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "Trace failed: could not send to tc.example: network unreachable" {
+	if got := lastOf(r.c.takeNotes(), noteAnnounce); got != "Trace of IPv6 UDP from 2001:db8::13 port 40018 failed: could not send to the traceback client at tc.example: network unreachable" {
 		t.Errorf("send failure announced as %q", got)
 	}
 }

@@ -84,6 +84,13 @@ func Describe(ev *event.Event) string {
 	return b.String()
 }
 
+// spokenEnd is one end of a packet as Describe writes it: "192.0.2.7 port 443".
+func spokenEnd(ev *event.Event, a protocol.Addr, p protocol.Port, src bool) string {
+	var b strings.Builder
+	writeEnd(&b, ev, a, p, src)
+	return b.String()
+}
+
 func writeEnd(b *strings.Builder, ev *event.Event, a protocol.Addr, p protocol.Port, src bool) {
 	b.WriteString(a.String())
 	if p.IsNorm {
@@ -145,7 +152,42 @@ func plainText(ev *event.Event) string {
 	if ev.Kind == event.KindMessage || ev.Kind == event.KindHTML {
 		t = stripTags(t)
 	}
-	return clip(oneLine(t), maxTextRunes)
+	return clip(shortHashes(oneLine(t)), maxTextRunes)
+}
+
+// shortHashes shows a traceback hash (32 hex digits) by its last four, as
+// it is spoken: nobody reads 32 digits, and the full hash stays in the
+// journal and on the Selected line's record.
+func shortHashes(s string) string {
+	if len(s) < 32 {
+		return s
+	}
+	var b strings.Builder
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if isHexDigit(s[i]) {
+			run++
+			continue
+		}
+		flushRun(&b, s[i-run:i])
+		run = 0
+		b.WriteByte(s[i])
+	}
+	flushRun(&b, s[len(s)-run:])
+	return b.String()
+}
+
+func flushRun(b *strings.Builder, r string) {
+	if len(r) == 32 {
+		b.WriteString("hash …")
+		b.WriteString(r[28:])
+		return
+	}
+	b.WriteString(r)
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // maxTextRunes bounds a message's line: a datagram may carry kilobytes.

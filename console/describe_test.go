@@ -100,6 +100,12 @@ func TestFilter(t *testing.T) {
 		{"traceable", []bool{false, false, true, false, false}},
 		{"flood", []bool{false, false, false, true, false}},
 		{"MDNS", []bool{false, true, false, false, false}},
+		{"from 10.0.0.0/8", []bool{true, false, false, false, false}},
+		{"to 10.0.0.0/8", []bool{false, false, false, true, false}},
+		{"src:192.0.2.0/24 tcp", []bool{false, false, true, false, false}}, // a flood record has no class
+		{"dst:127.0.0.1 traceable", []bool{false, false, true, false, false}},
+		{"from 2001:db8::1 to 2001:db8::2", []bool{false, true, false, false, false}},
+		{"to", []bool{false, false, false, false, false}}, // a word of the description
 	}
 	for _, tc := range tests {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -114,7 +120,7 @@ func TestFilter(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"flag:x", "port:70000", "port:-1"} {
+	for _, bad := range []string{"flag:x", "port:70000", "port:-1", "from:nowhere"} {
 		if _, err := ParseFilter(bad); err == nil {
 			t.Errorf("ParseFilter(%q) accepted", bad)
 		}

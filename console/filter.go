@@ -17,7 +17,8 @@ type Filter struct {
 	flood     bool
 	incident  bool
 	traceable bool
-	prefixes  []netip.Prefix
+	prefixes  []netip.Prefix // either end
+	from, to  []netip.Prefix // source, destination
 	ports     []uint32
 	words     []string // lower case, matched in Desc
 }
@@ -43,11 +44,30 @@ var classWords = map[string]uint16{
 
 // ParseFilter reads filter terms: protocol and flag words (tcp, udp, icmp, syn,
 // fin, rst, ack, ipv4, ipv6, flood, incident, traceable), flag:N, port:N or a
-// bare number (either port), an address or prefix (either end), anything else
-// a word of the description.
+// bare number (either port), an address or prefix (either end; after "from"
+// or "to", or as from:ADDR / to:ADDR, only that end), anything else a word
+// of the description.
 func ParseFilter(s string) (Filter, error) {
 	f := Filter{text: strings.TrimSpace(s)}
-	for _, t := range strings.Fields(strings.ToLower(s)) {
+	fields := strings.Fields(strings.ToLower(s))
+	for i := 0; i < len(fields); i++ {
+		t := fields[i]
+		// "from ADDR", "to ADDR": the word takes the address after it.
+		if (t == "from" || t == "to") && i+1 < len(fields) {
+			if p, ok := parsePrefix(fields[i+1]); ok {
+				f.addEnd(t, p)
+				i++
+				continue
+			}
+		}
+		if end, v, ok := cutEnd(t); ok {
+			p, ok := parsePrefix(v)
+			if !ok {
+				return Filter{}, fmt.Errorf("%q is not an address or prefix", v)
+			}
+			f.addEnd(end, p)
+			continue
+		}
 		if m, ok := classWords[t]; ok {
 			f.addClasses(m)
 			continue
@@ -88,17 +108,41 @@ func ParseFilter(s string) (Filter, error) {
 		} else if v, ok := cutTerm(t, "host"); ok {
 			t = v
 		}
-		if p, err := netip.ParsePrefix(t); err == nil {
-			f.prefixes = append(f.prefixes, p.Masked())
-			continue
-		}
-		if a, err := netip.ParseAddr(t); err == nil {
-			f.prefixes = append(f.prefixes, netip.PrefixFrom(a, a.BitLen()))
+		if p, ok := parsePrefix(t); ok {
+			f.prefixes = append(f.prefixes, p)
 			continue
 		}
 		f.words = append(f.words, t)
 	}
 	return f, nil
+}
+
+func parsePrefix(t string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(t); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(t); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	return netip.Prefix{}, false
+}
+
+// cutEnd reads from:ADDR, src:ADDR (the source) and to:ADDR, dst:ADDR.
+func cutEnd(t string) (end, v string, ok bool) {
+	for _, n := range [...]struct{ name, end string }{{"from", "from"}, {"src", "from"}, {"to", "to"}, {"dst", "to"}} {
+		if v, ok := cutTerm(t, n.name); ok {
+			return n.end, v, true
+		}
+	}
+	return "", "", false
+}
+
+func (f *Filter) addEnd(end string, p netip.Prefix) {
+	if end == "from" {
+		f.from = append(f.from, p)
+	} else {
+		f.to = append(f.to, p)
+	}
 }
 
 func cutTerm(t, name string) (string, bool) {
@@ -151,6 +195,16 @@ func (f *Filter) Match(ev *event.Event) bool {
 	}
 	for _, p := range f.prefixes {
 		if !p.Contains(ev.Src.IP) && !p.Contains(ev.Dst.IP) {
+			return false
+		}
+	}
+	for _, p := range f.from {
+		if !p.Contains(ev.Src.IP) {
+			return false
+		}
+	}
+	for _, p := range f.to {
+		if !p.Contains(ev.Dst.IP) {
 			return false
 		}
 	}

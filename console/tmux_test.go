@@ -133,9 +133,9 @@ func TestTerminalFullScreen(t *testing.T) {
 
 	s.keys("T")
 	s.waitFor("the trace launched and its outcome", func(p string) bool {
-		return strings.Contains(p, "» Trace to tc.example succeeded: AS path 64500, 64501") &&
-			strings.Contains(p, "Trace: Trace to tc.example succeeded: AS path 64500, 64501") &&
-			strings.Contains(p, "Message: Launched IP traceback process 00000000000000000000000000000012")
+		return strings.Contains(p, "» Trace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: AS path from here 64500, 64501") &&
+			strings.Contains(p, "Trace: Trace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: AS path from here 64500, 64501") &&
+			strings.Contains(p, "Message: Launched IP traceback process hash …0012")
 	})
 
 	s.keys("j", "T")
@@ -180,7 +180,7 @@ func TestTerminalAccessible(t *testing.T) {
 	})
 	s.keys("Down", "T")
 	s.waitFor("the trace outcome", func(p string) bool {
-		return strings.Contains(p, "Trace launched for IPv6 UDP to tc.example\nTrace to tc.example succeeded: AS path 64500, 64501")
+		return strings.Contains(p, "Tracing IPv6 UDP from 2001:db8::13 port 40018\nTrace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: AS path from here 64500, 64501")
 	})
 	s.keys("f", "u", "d", "p", "Enter")
 	s.waitFor("the filter", func(p string) bool { return strings.Contains(p, "Filter: udp\nFilter udp: 4 shown") })

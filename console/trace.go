@@ -36,6 +36,7 @@ type traceState struct {
 	timeout time.Duration
 	status  string // shown on the Trace line
 	host    string
+	what    string // the packet traced, in short: "TCP SYN from 192.0.2.7 port 443"
 	at      time.Time
 	pending bool
 	doneAt  time.Time // the outcome's arrival: the client's voice repeats it
@@ -48,8 +49,9 @@ const traceLinger = 5 * time.Second
 // start records a trace sent to host and returns the announcement.
 func (t *traceState) start(ev *event.Event, host string, now time.Time) string {
 	t.host, t.at, t.pending = host, now, true
-	t.status = fmt.Sprintf("sent %s to %s, waiting for the answer", now.Format("15:04:05"), host)
-	return fmt.Sprintf("Trace launched for %s to %s", FlagName(ev), host)
+	t.what = fmt.Sprintf("%s from %s", FlagName(ev), spokenEnd(ev, ev.Src, ev.SPort, true))
+	t.status = fmt.Sprintf("%s: sent %s to the traceback client at %s, waiting for the answer", t.what, now.Format("15:04:05"), host)
+	return "Tracing " + t.what
 }
 
 // sendFailed is the announcement for a trace that could not be sent.
@@ -59,7 +61,7 @@ func (t *traceState) sendFailed(m traceDoneMsg) string {
 	}
 	t.pending = false
 	t.status = "could not be sent to " + m.host
-	return fmt.Sprintf("Trace failed: could not send to %s: %v", m.host, m.err)
+	return fmt.Sprintf("Trace of %s failed: could not send to the traceback client at %s: %v", t.what, m.host, m.err)
 }
 
 var asNumber = regexp.MustCompile(`AS:?\s?(\d+)`)
@@ -84,12 +86,12 @@ func (t *traceState) observe(ev *event.Event) (consumed bool, outcome string) {
 		for _, m := range asNumber.FindAllStringSubmatch(text, -1) {
 			path = append(path, m[1])
 		}
-		outcome = fmt.Sprintf("Trace to %s succeeded", t.host)
+		outcome = fmt.Sprintf("Trace of %s succeeded", t.what)
 		if len(path) > 0 {
-			outcome += ": AS path " + strings.Join(path, ", ")
+			outcome += ": AS path from here " + strings.Join(path, ", ")
 		}
 	case containsFold(text, "failed"):
-		outcome = fmt.Sprintf("Trace to %s failed", t.host)
+		outcome = fmt.Sprintf("Trace of %s failed", t.what)
 	default:
 		return true, "" // launched, requested: progress only
 	}
