@@ -145,9 +145,11 @@ func runMonitor(t *testing.T, ctx context.Context, src monitor.Source, keys map[
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	t.Cleanup(func() {
+		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("monitor: %v", err)
 		}
