@@ -124,7 +124,7 @@ func (c *core) apply(s snapshot) bool {
 	c.checkFloods()
 	now := c.now()
 	if t := c.trace.check(now); t != "" {
-		c.say.say(t, speech.Important)
+		c.say.showKind(speech.KindResult, t)
 	}
 	if !c.started {
 		c.sum.start, c.sum.from, c.sum.fromSeq, c.sum.evSeen = now, s.counts, s.next, s.next
@@ -168,7 +168,7 @@ func (c *core) scanMessages() {
 			return
 		}
 		now := c.now()
-		if ev.Kind == event.KindAlert {
+		if isAlert(ev) {
 			c.lastAlert = now
 			c.sum.alerts++
 		}
@@ -186,6 +186,18 @@ func (c *core) scanMessages() {
 		c.msgs.add(seq, ev, true)
 		c.say.message(Describe(ev), ev.Kind == event.KindAlert && c.msgs.bell(now))
 	})
+}
+
+// isAlert reports Packter's own alerts and the agents' (a flood or IDS
+// alert arrives as PACKTERMSG and PACKTERVOICE).
+func isAlert(ev *event.Event) bool {
+	switch ev.Kind {
+	case event.KindAlert:
+		return true
+	case event.KindVoice, event.KindMessage:
+		return speech.ClassifyVoice(plainText(ev)) == speech.KindAlert
+	}
+	return false
 }
 
 // checkFloods announces flood records, at most once per floodQuiet, and not

@@ -114,7 +114,7 @@ func (s *summarizer) due(rd *reader, now time.Time, next uint64, counts *timelin
 
 // talker is who sent most of a window's packets.
 type talker struct {
-	class    int
+	class    int // -1: flood records (their model, not a class)
 	src, dst netip.Addr
 	port     uint32
 }
@@ -142,7 +142,11 @@ func topTalker(rd *reader, from, to uint64) string {
 	})
 	say := func(t talker) string {
 		var b strings.Builder
-		b.WriteString(protocol.ClassName(t.class))
+		if t.class < 0 {
+			b.WriteString("flood records")
+		} else {
+			b.WriteString(protocol.ClassName(t.class))
+		}
 		if t.src.IsValid() {
 			b.WriteString(" from " + t.src.String())
 		}

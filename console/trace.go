@@ -40,6 +40,11 @@ type traceState struct {
 	at      time.Time
 	pending bool
 	doneAt  time.Time // the outcome's arrival: the client's voice repeats it
+	// The client's verdict message came; its voice, which words the path
+	// best ("came from AS 64540, through AS 64510", or "possibly spoofed"),
+	// is due right after it. fallback is said if it does not come.
+	verdictAt time.Time
+	fallback  string
 }
 
 // traceLinger is how long after an outcome the client's other reports of it
@@ -50,8 +55,10 @@ const traceLinger = 5 * time.Second
 func (t *traceState) start(ev *event.Event, host string, now time.Time) string {
 	t.host, t.at, t.pending = host, now, true
 	t.what = fmt.Sprintf("%s from %s", FlagName(ev), spokenEnd(ev, ev.Src, ev.SPort, true))
+	t.verdictAt, t.fallback = time.Time{}, ""
 	t.status = fmt.Sprintf("%s: sent %s to the traceback client at %s, waiting for the answer", t.what, now.Format("15:04:05"), host)
-	return "Tracing " + t.what
+	// Short: the selection just said which packet; the outcome names it.
+	return "Tracing the selected packet"
 }
 
 // sendFailed is the announcement for a trace that could not be sent.
@@ -68,7 +75,9 @@ var asNumber = regexp.MustCompile(`AS:?\s?(\d+)`)
 
 // observe looks at a message that arrived; while a trace waits, messages
 // about it are the client's progress (consumed: no line of their own) or its
-// outcome (the one line to print, as outcome).
+// outcome (the one line to print and say, as outcome). The outcome is the
+// client's own spoken verdict; from a client that speaks none, the AS path
+// read from its verdict message.
 func (t *traceState) observe(ev *event.Event) (consumed bool, outcome string) {
 	text := plainText(ev)
 	if !containsFold(text, "trace") && ev.Kind != event.KindTrace {
@@ -80,29 +89,62 @@ func (t *traceState) observe(ev *event.Event) (consumed bool, outcome string) {
 	if ev.Time.Before(t.at) {
 		return false, ""
 	}
+	verdict := ""
 	switch {
 	case containsFold(text, "succeeded"):
+		verdict = "succeeded"
+	case containsFold(text, "failed"):
+		verdict = "failed"
+	default:
+		return true, "" // launched, requested: progress only
+	}
+	if ev.Kind == event.KindVoice {
+		return true, t.finish(ev.Time, fmt.Sprintf("Trace of %s %s", t.what, voiceVerdict(text, verdict)))
+	}
+	// The verdict message: remember its path, wait a moment for the voice.
+	t.verdictAt = ev.Time
+	t.fallback = fmt.Sprintf("Trace of %s %s", t.what, verdict)
+	if verdict == "succeeded" {
 		var path []string
 		for _, m := range asNumber.FindAllStringSubmatch(text, -1) {
 			path = append(path, m[1])
 		}
-		outcome = fmt.Sprintf("Trace of %s succeeded", t.what)
 		if len(path) > 0 {
-			outcome += ": AS path from here " + strings.Join(path, ", ")
+			t.fallback += ": AS path from here " + strings.Join(path, ", ")
 		}
-	case containsFold(text, "failed"):
-		outcome = fmt.Sprintf("Trace of %s failed", t.what)
-	default:
-		return true, "" // launched, requested: progress only
 	}
-	t.pending, t.doneAt = false, ev.Time
-	t.status = outcome
-	return true, outcome
+	return true, ""
 }
 
-// check returns the announcement for a trace that has waited too long.
+// voiceVerdict is the client's spoken verdict without its "Traceback
+// succeeded:" lead: "succeeded: the packet came from AS 64540, …".
+func voiceVerdict(text, verdict string) string {
+	if i := strings.Index(strings.ToLower(text), verdict); i >= 0 {
+		rest := strings.TrimLeft(text[i+len(verdict):], " :.,")
+		if rest != "" {
+			return verdict + ": " + rest
+		}
+	}
+	return verdict
+}
+
+func (t *traceState) finish(at time.Time, outcome string) string {
+	t.pending, t.doneAt = false, at
+	t.verdictAt, t.fallback = time.Time{}, ""
+	t.status = outcome
+	return outcome
+}
+
+// voiceWait is how long after its verdict message a client's voice may come.
+const voiceWait = time.Second
+
+// check returns the outcome of a client that sent its verdict but no voice,
+// or the announcement for a trace that has waited too long.
 func (t *traceState) check(now time.Time) string {
-	if !t.pending || now.Sub(t.at) < t.timeout {
+	if t.pending && !t.verdictAt.IsZero() && now.Sub(t.verdictAt) >= voiceWait {
+		return t.finish(t.verdictAt, t.fallback)
+	}
+	if !t.pending || !t.verdictAt.IsZero() || now.Sub(t.at) < t.timeout {
 		return ""
 	}
 	t.pending = false

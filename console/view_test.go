@@ -195,7 +195,7 @@ func TestFullScreenProgram(t *testing.T) {
 	// The renderer writes only the cells that change: look for fragments.
 	waitFor(t, out, "the selection", func(s string) bool { return strings.Contains(s, "IPv6 UDP from 2001:db8::13 port 40018") })
 	io.WriteString(inW, "T")
-	waitFor(t, out, "the trace outcome", func(s string) bool { return strings.Contains(s, "64500, 64501") })
+	waitFor(t, out, "the trace outcome", func(s string) bool { return strings.Contains(s, "came from AS 64501") })
 	io.WriteString(inW, "q")
 	select {
 	case err := <-done:
@@ -230,7 +230,7 @@ func TestAccessibleRun(t *testing.T) {
 	})
 	io.WriteString(inW, "jT\n")
 	waitFor(t, out, "the trace outcome", func(s string) bool {
-		return strings.Contains(s, "\nTracing IPv6 UDP from 2001:db8::13 port 40018\nTrace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: AS path from here 64500, 64501\n")
+		return strings.Contains(s, "\nTracing the selected packet\nTrace of IPv6 UDP from 2001:db8::13 port 40018 succeeded: the packet came from AS 64501 or from beyond it, through AS 64500\n")
 	})
 	io.WriteString(inW, "/10.0.0.13\n")
 	waitFor(t, out, "the search", func(s string) bool {

@@ -143,7 +143,8 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 	}
 	s.Voice = q
 	defer q.Close()
-	outputs = append(outputs, speech.Voices{Q: q})
+	// The console says one line per trace; the client's own words for it would be heard twice.
+	outputs = append(outputs, speech.Voices{Q: q, SkipResults: true})
 	o.sayOutputs(stderr, s)
 
 	if o.Record != "" {

@@ -305,18 +305,39 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// espeakLogger puts a wrapper for espeak-ng first on PATH that logs every
+// utterance (one per line) to the returned file, then lets the real espeak-ng
+// speak it: tests read the words a listener heard.
+func espeakLogger(t *testing.T) (path, log string) {
+	t.Helper()
+	real, err := exec.LookPath("espeak-ng")
+	if err != nil {
+		t.Skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+	}
+	dir := t.TempDir()
+	log = filepath.Join(dir, "spoken.log")
+	script := "#!/bin/sh\ntext=$(cat)\nprintf '%s\\n' \"$text\" >>" + log + "\nprintf '%s' \"$text\" | exec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "espeak-ng"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir + string(os.PathListSeparator) + os.Getenv("PATH"), log
+}
+
 // TestDemoEndToEnd: the main job on the bundled sample, sped up, as a
-// screen-reader user drives it: keys come in on stdin (1 selects the newest
-// packet, T traces it), the trace's spoken outcome comes back, the flood is
-// announced, and the WAV holds what was heard.
+// screen-reader user drives it: keys come in on stdin (a search selects a
+// packet from outside, T traces it), the trace's outcome is printed and
+// spoken with exact AS numbers, the flood is announced, and the WAV holds
+// what was heard.
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays the sample")
 	}
+	pathEnv, spokenLog := espeakLogger(t)
 	wav := filepath.Join(t.TempDir(), "demo.wav")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, packterBin, "demo", "--accessible", "--no-audio", "--wav", wav, "--speed", "10", "--voice", "espeak-ng")
+	cmd := exec.CommandContext(ctx, packterBin, "demo", "--accessible", "--no-audio", "--wav", wav, "--speed", "10", "--voice", "espeak-ng", "--speak", "printed")
+	cmd.Env = append(os.Environ(), "PATH="+pathEnv)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +358,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		line := sc.Text()
 		out.WriteString(line + "\n")
 		if !asked && strings.HasPrefix(line, "Summary:") {
-			io.WriteString(stdin, "1\nT\n") // select the newest packet, trace it
+			// Find a packet from the example network in AS 64540, trace it.
+			io.WriteString(stdin, "/\nfrom 93.184.216.34\nT\n")
 			asked = true
 		}
 	}
@@ -345,16 +367,30 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, e.String())
 	}
-	for _, want := range []string{"SYN flood toward 192.168.1.20", "Launched IP traceback process", "Traceback succeeded: the packet came from AS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+	printed := out.String()
+	for _, want := range []string{"SYN flood toward 192.168.1.20", "from 93.184.216.34 port 443 succeeded: the packet came from AS 64540, through AS 64510"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, printed)
 		}
+	}
+	b, _ := os.ReadFile(spokenLog)
+	spoken := string(b)
+	for _, want := range []string{"Packter demo.", "SYN flood toward", "came from A S 64540, through A S 64510"} {
+		if !strings.Contains(spoken, want) {
+			t.Errorf("never spoken: %q; spoken:\n%s", want, spoken)
+		}
+	}
+	if strings.Contains(spoken, "65 thousand") {
+		t.Errorf("an AS number was rounded when spoken:\n%s", spoken)
+	}
+	if n := strings.Count(spoken, "came from A S 64540"); n != 1 {
+		t.Errorf("the trace outcome was said %d times, want once:\n%s", n, spoken)
 	}
 	fi, err := os.Stat(wav)
 	if err != nil || fi.Size() < 48000*4 {
 		t.Fatalf("wav: %v", err)
 	}
-	b, _ := os.ReadFile(wav)
+	b, _ = os.ReadFile(wav)
 	var peak int
 	for i := 44; i+1 < len(b); i += 2 {
 		v := int(int16(uint16(b[i]) | uint16(b[i+1])<<8))

@@ -139,6 +139,9 @@ type Tracer struct {
 	Now  func() time.Time
 	Fail map[string]bool
 	Err  error
+	// Mute: the client sends no voice (as PACKTER 2.5's may not); the
+	// console then reads the AS path from the verdict message.
+	Mute bool
 
 	mu    sync.Mutex
 	calls []event.Event
@@ -167,12 +170,22 @@ func (t *Tracer) Trace(ctx context.Context, ev *event.Event) error {
 		Text: "Launched IP traceback process " + hash})
 	if t.Fail[host] {
 		t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage, Text: "Traceback trial failed"})
+		if !t.Mute {
+			t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: "Traceback failed: no agent saw the packet"})
+		}
 		return nil
 	}
 	t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage,
 		Text: strings.Join([]string{"Depth 0: found AS:64500", "Depth 1: reached AS:64501", "Traceback trial succeeded"}, "<br>")})
+	if !t.Mute {
+		// As Packter's traceback client, the verdict is also spoken.
+		t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: Verdict})
+	}
 	return nil
 }
+
+// Verdict is what the fake client says after a successful trace.
+const Verdict = "Traceback succeeded: the packet came from AS 64501 or from beyond it, through AS 64500"
 
 // Calls returns the events traced so far.
 func (t *Tracer) Calls() []event.Event {
