@@ -142,6 +142,9 @@ func newOutput(cfg Config) (output, error) {
 	if cfg.Output.PrintOnly {
 		return newPrinter(cfg), nil
 	}
+	if len(cfg.Output.Viewers) == 0 {
+		return withNATS(cfg, nil) // --nats alone (nats.go)
+	}
 	s, err := protocol.NewSender(protocol.SenderConfig{
 		Viewers: cfg.Output.Viewers, Port: cfg.Output.Port, Bulk: cfg.Output.Bulk, BulkMax: cfg.Output.BulkMax,
 		AgentID: cfg.Auth.AgentID, Key: cfg.Auth.Key, Logger: cfg.Logger, Now: cfg.Now,
@@ -149,7 +152,7 @@ func newOutput(cfg Config) (output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("viewer: %w", err)
 	}
-	return &senderOut{s: s}, nil
+	return withNATS(cfg, &senderOut{s: s})
 }
 
 // Run runs the agent until the capture ends or ctx is cancelled. With
@@ -186,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		}()
 	}
 	if cfg.Trace.Digests != "" {
-		ln, err := net.Listen("tcp", cfg.Trace.Digests)
+		ln, err := listenDigests(cfg) // TCP, or NATS for --digests nats:
 		if err != nil {
 			return Stats{}, fmt.Errorf("digest server: %w", err)
 		}

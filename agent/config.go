@@ -19,6 +19,7 @@ type Config struct {
 	Auth      AuthConfig
 	Detection DetectConfig
 	Trace     TraceConfig
+	NATS      NATSConfig // --nats: publish to NATS JetStream (nats.go)
 
 	Logger *slog.Logger
 	// Seed fixes the sampling countdown (tests); 0 seeds from the clock.
@@ -155,8 +156,11 @@ func (c *Config) Validate() error {
 	if c.Input.ReadFile != "" && c.Input.Iface != "" {
 		return usageErr("give either -r FILE or -i IFACE, not both")
 	}
-	if !c.Output.PrintOnly && len(c.Output.Viewers) == 0 {
-		return usageErr("no viewer: give -v HOST[:PORT] (or -n to print instead of sending)")
+	if !c.Output.PrintOnly && len(c.Output.Viewers) == 0 && !c.NATS.enabled() {
+		return usageErr("no viewer: give -v HOST[:PORT] or --nats URL (or -n to print instead of sending)")
+	}
+	if err := c.NATS.validate(c); err != nil {
+		return err
 	}
 	if len(c.Auth.Key) > 0 && c.Auth.AgentID == "" {
 		return usageErr("an HMAC key (-K) needs an agent id (-A)")
