@@ -175,10 +175,11 @@ func (a *agent) frame(ctx context.Context, link uint32, data []byte, ts time.Tim
 	}
 	p := &a.pkt
 	if err := capture.Decode(link, data, p); err != nil {
-		switch {
-		case err == capture.ErrNotIP:
+		// An encrypted payload (MACsec) is intact, only unreadable: not damage.
+		switch capture.CauseOf(err) {
+		case capture.CauseNotIP, capture.CauseEncrypted:
 			a.stats.NotIP++
-		case err == capture.ErrProtocol:
+		case capture.CauseProtocol:
 			a.stats.Ignored++
 		default:
 			a.stats.Bad++
