@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/agent"
+	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/protocol"
 )
 
@@ -99,6 +100,11 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	out.Stdout = stdout
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.Trace.Server != "" {
+		if err := intertrack.CheckTraceHost(cfg.Trace.Server); err != nil {
+			cfg.Logger.Warn("packets will not be traceable", "err", err)
+		}
+	}
 
 	st, err := agent.Run(ctx, cfg)
 	if err == nil || errors.Is(err, context.Canceled) {
