@@ -129,6 +129,11 @@ func startTraceback(ctx context.Context, s *viewer.Session) (*intertrack.Pair, e
 	}
 	store(demoHome)
 	store(demoTransit)
+	// Every outside network keeps digests too: a spoofed source that none of
+	// them saw is then told apart from one beyond them.
+	for _, src := range demoSources {
+		store(src.as)
+	}
 	now := time.Now()
 	err := agent.Records(ctx, bytes.NewReader(samples.Capture()), agent.Config{Trace: agent.TraceConfig{Server: "demo"}}, func(_ time.Time, r *protocol.Record) error {
 		hash, _, ok := protocol.SplitTraceDesc(string(r.Desc))
