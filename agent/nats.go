@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -201,4 +202,10 @@ func (c closeConn) Close() error {
 	err := c.DigestListener.Close()
 	c.nc.Close()
 	return err
+}
+
+// Register adds the agent's --nats flags to fs.
+func (n *NATSConfig) Register(fs *flag.FlagSet) {
+	n.Client.Register(fs, "also publish records to NATS JetStream at `URL[,URL…]` (with -v or instead of it)")
+	fs.StringVar(&n.Site, "site", "", "this agent's site `NAME` on NATS: subject packter.<site>.<agent> (default: the host name)")
 }

@@ -37,6 +37,8 @@ type SourceConfig struct {
 
 // Source is a monitor.Source reading the stream.
 type Source struct {
+	nc    *nats.Conn
+	owned bool // OpenSource's connection: Close closes it
 	js    jetstream.JetStream
 	cfg   SourceConfig
 	log   *slog.Logger
@@ -64,7 +66,7 @@ func NewSource(nc *nats.Conn, cfg SourceConfig) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	return &Source{js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
+	return &Source{nc: nc, js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
 }
 
 var _ monitor.Source = (*Source)(nil)

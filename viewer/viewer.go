@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/packter/packter/bus"
 	"github.com/packter/packter/console"
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/ingest"
@@ -64,6 +65,8 @@ type Options struct {
 	Duration   time.Duration // stop after (0: until quit)
 	Verbose    bool
 	CPUProfile string
+
+	NATS bus.MonitorOptions // --nats: also read the stream
 }
 
 // Session is a running viewer, for the demo to add to.
@@ -75,7 +78,8 @@ type Session struct {
 	Voice    *speech.Queue
 	Log      *slog.Logger
 	Logs     *logalert.Sink
-	Addr     string // the first UDP address listened on
+	Addr     string      // the first UDP address listened on
+	NATS     *bus.Source // with --nats: its Sites() say which sites are heard
 }
 
 // DefaultMemLimit is the runtime's soft memory limit: the garbage collector
@@ -172,6 +176,15 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 		}
 		sources = append(sources, u)
 	}
+	if o.NATS.Client.URLs != "" {
+		src, err := bus.OpenSource(ctx, o.NATS, log)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		s.NATS = src
+		sources = append(sources, src)
+	}
 	if o.Replay != "" {
 		sources = append(sources, &journal.Replayer{Path: o.Replay, Speed: o.Speed, Logger: log})
 	}
@@ -242,7 +255,7 @@ func (o *Options) listenAddrs() []string {
 func (o *Options) speech(ctx context.Context, s *Session) (*speech.Queue, error) {
 	cfg := speech.Config{Backend: o.Voice, Rate: o.VoiceRate, Voice: o.VoiceName, Logger: s.Log, PreferPCM: o.WAV != ""}
 	if s.Sound != nil {
-		cfg.PCM = s.Sound
+		cfg.PCM, cfg.Duck = s.Sound, s.Sound
 	}
 	q, err := speech.New(ctx, cfg)
 	if err != nil {

@@ -52,7 +52,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	eveFrom := fs.String("eve-from", "end", "where to start reading an existing --eve file: `end` (only alerts written from now on) or start (everything it holds); files that appear or rotate in later are read whole")
 	fs.IntVar(&in.EVESeverity, "eve-severity", 0, "speak EVE alerts of severity 1..`N` (1 is the most severe; 0: the collector's default; every alert is sent as a record)")
 	as := fs.Uint("as", 0, "this agent's AS `NUMBER`, for traceback digest answers")
-	fs.StringVar(&tr.Digests, "digests", "", "keep a traceback digest store and answer queries on TCP `ADDR`")
+	fs.StringVar(&tr.Digests, "digests", "", "keep a traceback digest store and answer queries on TCP `ADDR` (nats: over NATS, with --nats and --as)")
+	cfg.NATS.Register(fs) // --nats URL, --site NAME, credentials
 	debug := fs.Bool("d", false, "log more (debug information)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err

@@ -27,6 +27,8 @@ func commands() []command {
 		{"render", "sonify a capture into a WAV file, faster than real time", runRender},
 		{"tc", "traceback client (PACKTER_TC): turns a selected record into an InterTrack request", runTC},
 		{"dp", "InterTrack decision point answering traceback requests from agents' digests", runDP},
+		{"relay", "publish PACKTER agents' UDP datagrams to NATS JetStream, unchanged", runRelay},
+		{"hub", "embedded NATS server with JetStream for one machine or a cluster", runHub},
 	}
 }
 

@@ -50,6 +50,7 @@ func (f *monitorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Capacity, "timeline", timeline.DefaultCapacity, "events kept for rewind")
 	fs.DurationVar(&o.Duration, "duration", 0, "stop after this long (0: until interrupted or q)")
 	fs.IntVar(&o.TCPort, "tc-port", protocol.TracebackPort, "UDP `port` of traceback clients named without one")
+	o.NATS.Register(fs) // --nats URL, --nats-filter, --nats-durable, credentials
 	fs.BoolVar(&o.Verbose, "verbose", false, "log more")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 }
