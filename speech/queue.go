@@ -245,6 +245,9 @@ func (q *Queue) run() {
 		var err error
 		for ; it.next < len(it.parts) && ctx.Err() == nil; it.next++ {
 			u.Text = it.parts[it.next]
+			if q.cfg.Duck != nil && !q.mixesIn() {
+				q.cfg.Duck.DuckFor(spokenLength(u.Text, q.cfg.Rate))
+			}
 			if err = q.be.Speak(ctx, u); err != nil {
 				break
 			}
@@ -253,6 +256,23 @@ func (q *Queue) run() {
 		cancel()
 		q.finish(it, err, stopped)
 	}
+}
+
+// mixesIn reports whether speech goes through the sound engine as PCM
+// (where the mixer ducks the rest while it plays).
+func (q *Queue) mixesIn() bool {
+	e, ok := q.be.(*execBackend)
+	return ok && e.pcm != nil
+}
+
+// spokenLength estimates how long text takes to say at wpm words a minute
+// (0: a voice's usual 175), with a little room for the voice to start.
+func spokenLength(text string, wpm int) time.Duration {
+	if wpm <= 0 {
+		wpm = 175
+	}
+	words := len(strings.Fields(text))
+	return 300*time.Millisecond + time.Duration(float64(words)/float64(wpm)*float64(time.Minute))
 }
 
 // finish does the worker's bookkeeping once an item has ended.

@@ -39,6 +39,11 @@ func (p Priority) String() string {
 	return "unknown"
 }
 
+// Ducker lowers everything but speech for a while (sonify.Engine).
+type Ducker interface {
+	DuckFor(d time.Duration)
+}
+
 // PCMSink is how speech is mixed into the sound engine (sonify implements it), so
 // it lands in --wav and ducking works.
 type PCMSink interface {
@@ -53,6 +58,10 @@ type Config struct {
 	Rate    int     // words per minute, 0 = backend default
 	Voice   string  // backend voice name, "" = default
 	PCM     PCMSink // when set, backends that can produce PCM render to it instead of the device
+	// Duck lowers the rest of the sound while a backend that plays outside
+	// Packter (speech-dispatcher, a direct espeak-ng) speaks, for the
+	// utterance's estimated length; PCM speech is ducked by the mixer itself.
+	Duck Ducker
 	// PreferPCM makes "auto" choose a PCM-capable backend (espeak-ng, say) over
 	// speech-dispatcher, e.g. while recording --wav. Otherwise a running
 	// speech-dispatcher wins, so Packter and a screen reader share one voice.

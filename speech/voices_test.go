@@ -2,6 +2,7 @@ package speech
 
 import (
 	"testing"
+	"time"
 
 	"github.com/packter/packter/event"
 )
@@ -21,5 +22,27 @@ func TestVoicesOutput(t *testing.T) {
 	v.Event(&event.Event{Kind: event.KindVoice, Text: "Traceback succeeded: the packet came from AS 64540"})
 	if u := recv(t, f.started, "the result"); u.Text != "Traceback succeeded: the packet came from A S 64540" {
 		t.Fatalf("said %q", u.Text)
+	}
+}
+
+type duckLog struct{ ds []time.Duration }
+
+func (d *duckLog) DuckFor(x time.Duration) { d.ds = append(d.ds, x) }
+
+// Speech that plays outside Packter (speech-dispatcher) ducks the rest of
+// the sound for about as long as the words take to say.
+func TestDuckForOutsideSpeech(t *testing.T) {
+	var dl duckLog
+	q, f, _ := newTestQueue(t, Config{Duck: &dl, Rate: 180})
+	q.SayKind(KindAlert, "SYN flood toward the web server, many packets per second now")
+	recv(t, f.started, "the alert")
+	f.release <- struct{}{}
+	q.Close()
+	if len(dl.ds) != 1 {
+		t.Fatalf("ducked %d times, want once", len(dl.ds))
+	}
+	// 11 words at 180 a minute: 3.7 s, plus the start.
+	if d := dl.ds[0]; d < 3500*time.Millisecond || d > 4500*time.Millisecond {
+		t.Errorf("ducked for %v", d)
 	}
 }
