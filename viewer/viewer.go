@@ -219,6 +219,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 	merr := <-monDone
 	logs.Release()
 	fmt.Fprintf(stderr, "packter %s: %s\n", o.Command, mon.Stats())
+	if s.Sound != nil {
+		// Nothing is lost silently: what the sound engine had to leave out, too.
+		if d := s.Sound.Drops(); d != (sonify.Drops{}) {
+			fmt.Fprintf(stderr, "packter %s: sound left out %d late events, %d when its queue was full, %d cues with no room, %d WAV samples\n",
+				o.Command, d.Late, d.QueueFull, d.NoRoom, d.WAVSamples)
+		}
+	}
 	for _, err := range []error{cerr, merr} {
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
