@@ -67,6 +67,10 @@ type OutputConfig struct {
 	Sample    int           // -R N: send one message in N on average (PACKTER's random countdown)
 	Bulk      time.Duration // -B: bulk window, on the clock the datagrams are sent by
 	BulkMax   int           // --bulk-max: bulk datagram size limit in bytes (protocol.DefaultBulkMax, MTU-sized)
+	// TCPFlags (--tcp-flags) ends default TCP descriptions with the flags as
+	// tcpdump prints them ("[R.]"), so viewers can tell a reset from a close;
+	// off by default, so the descriptions are PACKTER's byte for byte.
+	TCPFlags bool
 }
 
 // AuthConfig is PACKTER 3.0's agent identification and signature.

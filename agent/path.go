@@ -247,6 +247,10 @@ func (a *agent) packet(ts time.Time, p *capture.Packet, ds descSource, desc stri
 		d = append(d, desc...)
 	default:
 		d = p.AppendDesc(d)
+		if a.cfg.Output.TCPFlags && p.Proto == capture.ProtoTCP {
+			d = append(d, ' ')
+			d = capture.AppendTCPFlags(d, p.TCPFlags)
+		}
 	}
 	a.desc = d
 	r.Desc = d

@@ -126,3 +126,23 @@ func AppendIP(b []byte, a netip.Addr) []byte {
 	}
 	return a.AppendTo(b)
 }
+
+// AppendTCPFlags appends TCP flags as tcpdump prints them, in brackets and
+// its order: F S R P . U E W ("[S]", "[S.]", "[R.]", "[F.]", "[.]"), "[none]"
+// when no flag is set.
+func AppendTCPFlags(b []byte, flags uint8) []byte {
+	b = append(b, '[')
+	n := len(b)
+	for _, f := range [...]struct {
+		bit uint8
+		c   byte
+	}{{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'}, {0x10, '.'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'W'}} {
+		if flags&f.bit != 0 {
+			b = append(b, f.c)
+		}
+	}
+	if len(b) == n {
+		b = append(b, "none"...)
+	}
+	return append(b, ']')
+}

@@ -33,6 +33,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&out.PrintOnly, "n", false, "print what would be sent on stdout instead of sending: a TIME line, then each datagram, as PACKTER's agents print it")
 	fs.IntVar(&out.FlagBase, "f", 0, "flag `BASE` added to every flag")
 	bulk := fs.Int("B", 0, "bulk window in `MS`: pack records into one datagram (0: one record per datagram); also with -n")
+	fs.BoolVar(&out.TCPFlags, "tcp-flags", false, "end TCP descriptions with tcpdump's flags (\"[R.]\"): a reset then sounds unlike a close (a Packter extension)")
 	fs.IntVar(&out.BulkMax, "bulk-max", protocol.DefaultBulkMax, "largest bulk datagram in `BYTES` (MTU-sized by default; up to 65507, e.g. on loopback)")
 	fs.StringVar(&cfg.Auth.AgentID, "A", "", "agent `ID`: adds a PACKTERAGENT line")
 	keyFile := fs.String("K", "", "HMAC key `FILE` (first line): sign datagrams, needs -A")
