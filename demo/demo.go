@@ -77,7 +77,8 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 func play(ctx context.Context, o Options, s *viewer.Session, tc string) {
 	_, err := agent.Run(ctx, agent.Config{
 		Input:     agent.InputConfig{Reader: bytes.NewReader(samples.Capture()), Speed: o.Pace},
-		Output:    agent.OutputConfig{Viewers: []string{s.Addr}},
+		// Our agent to our monitor: flags in descriptions let resets sound unlike closes.
+		Output:    agent.OutputConfig{Viewers: []string{s.Addr}, TCPFlags: true},
 		Trace:     agent.TraceConfig{Server: tc},
 		Detection: agent.DetectConfig{Spec: "adaptive"},
 		// The agent's alerts reach the monitor as datagrams; its own log
