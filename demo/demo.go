@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 // play runs the agent over the sample into the monitor.
 func play(ctx context.Context, o Options, s *viewer.Session, tc string) {
 	_, err := agent.Run(ctx, agent.Config{
-		Input:     agent.InputConfig{Reader: bytes.NewReader(samples.Capture()), Speed: o.Pace},
+		Input: agent.InputConfig{Reader: bytes.NewReader(samples.Capture()), Speed: o.Pace},
 		// Our agent to our monitor: flags in descriptions let resets sound unlike closes.
 		Output:    agent.OutputConfig{Viewers: []string{s.Addr}, TCPFlags: true},
 		Trace:     agent.TraceConfig{Server: tc},
