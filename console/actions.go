@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -64,6 +65,10 @@ func (c *core) soundKeys(k keyPress) bool {
 		text = c.sound.volume(+volumeStep)
 	case key.Matches(k, km.VolumeDown):
 		text = c.sound.volume(-volumeStep)
+	case key.Matches(k, km.SpeechUp):
+		text = c.speechVolume(+volumeStep)
+	case key.Matches(k, km.SpeechDown):
+		text = c.speechVolume(-volumeStep)
 	case key.Matches(k, km.Mute):
 		text = c.sound.mute()
 	case key.Matches(k, km.Theme):
@@ -81,12 +86,30 @@ func (c *core) soundKeys(k keyPress) bool {
 	default:
 		return false
 	}
-	if strings.HasPrefix(text, "Volume ") {
+	if strings.HasPrefix(text, "Volume ") || strings.HasPrefix(text, "Speech volume ") {
 		c.say.showKind(speech.KindVolume, text) // a newer volume replaces an older one
 		return true
 	}
 	c.say.say(text, speech.Important)
 	return true
+}
+
+// speechVolumer is a speaker with a volume of its own (*speech.Queue):
+// speech stays independent of the traffic sound's volume and mute.
+type speechVolumer interface {
+	SetVolume(v float64)
+	Volume() float64
+}
+
+// speechVolume steps the speech volume and says the new one (at the new level).
+func (c *core) speechVolume(step float64) string {
+	sv, ok := c.say.speech.(speechVolumer)
+	if !ok {
+		return "Speech volume cannot be changed here"
+	}
+	v := min(1, max(0.1, sv.Volume()+step)) // never to silence: the answer must be heard
+	sv.SetVolume(v)
+	return fmt.Sprintf("Speech volume %d percent", int(math.Round(v*100)))
 }
 
 func (c *core) otherKeys(k keyPress) bool {

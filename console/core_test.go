@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -344,6 +345,11 @@ func TestSoundKeys(t *testing.T) {
 		{"M", "ICMPv6 muted", func() bool { return r.sound.ClassMuted(9) }},
 		{"o", "Solo ICMPv6", func() bool { return r.sound.SoloClass() == 9 }},
 		{"o", "Solo cleared", func() bool { return r.sound.SoloClass() == -1 }},
+		// Speech has its own volume: the traffic's mute and volume leave it be.
+		{"[", "Speech volume 90 percent", func() bool { return math.Abs(r.speech.Volume()-0.9) < 1e-9 && r.sound.Volume() == 0.8 }},
+		{"m", "Sound muted", func() bool { return r.sound.Muted() && r.speech.Volume() > 0.89 }},
+		{"]", "Speech volume 100 percent", func() bool { return r.speech.Volume() == 1 }},
+		{"m", "Sound on", func() bool { return !r.sound.Muted() }},
 	}
 	for _, s := range steps {
 		notes, _ := r.press(s.key)

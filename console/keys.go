@@ -34,6 +34,8 @@ type KeyMap struct {
 	Trace       key.Binding
 	VolumeUp    key.Binding
 	VolumeDown  key.Binding
+	SpeechUp    key.Binding
+	SpeechDown  key.Binding
 	Mute        key.Binding
 	MuteClass   key.Binding
 	Solo        key.Binding
@@ -80,7 +82,9 @@ func DefaultKeyMap() KeyMap {
 		Filter:      b("f", "filter: tcp syn, port:80, 10.0.0.0/8", "f"),
 		VolumeUp:    b("+", "volume up", "+", "="),
 		VolumeDown:  b("-", "volume down", "-", "_"),
-		Mute:        b("m", "mute or unmute all sound", "m"),
+		SpeechUp:    b("]", "speech louder", "]"),
+		SpeechDown:  b("[", "speech quieter", "["),
+		Mute:        b("m", "mute traffic sound (not speech)", "m"),
 		MuteClass:   b("M", "mute the selection's class", "M"),
 		Solo:        b("o", "solo the selection's class", "o"),
 		Theme:       b("c", "change the sound theme", "c"),
@@ -96,7 +100,7 @@ func (k KeyMap) Bindings() []key.Binding {
 		k.Up, k.Down, k.Pick, k.Say, k.Status, k.History, k.Verbosity,
 		k.Pause, k.Live, k.Rewind, k.Forward,
 		k.Search, k.NextMatch, k.PrevMatch, k.Filter,
-		k.VolumeUp, k.VolumeDown, k.Mute, k.MuteClass, k.Solo, k.Theme, k.Suspend,
+		k.VolumeUp, k.VolumeDown, k.SpeechUp, k.SpeechDown, k.Mute, k.MuteClass, k.Solo, k.Theme, k.Suspend,
 	}
 }
 

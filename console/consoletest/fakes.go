@@ -102,6 +102,20 @@ type Speech struct {
 	said    []Utterance
 	stops   int
 	repeats int
+	volume  float64 // 0 means 1: the zero value is at full volume
+}
+
+// SetVolume sets the speech volume, as speech.Queue does.
+func (s *Speech) SetVolume(v float64) { s.mu.Lock(); s.volume = v; s.mu.Unlock() }
+
+// Volume is the speech volume.
+func (s *Speech) Volume() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.volume == 0 {
+		return 1
+	}
+	return s.volume
 }
 
 func (s *Speech) Say(text string, p speech.Priority) {
