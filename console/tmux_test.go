@@ -147,7 +147,7 @@ func TestTerminalFullScreen(t *testing.T) {
 
 	s.keys("?")
 	p = s.waitFor("help", func(p string) bool { return strings.Contains(p, "Keys (? or esc closes)") })
-	for _, want := range []string{"T: trace the selected packet", "m: mute or unmute all sound", "q: quit", "/: search", "L, end: back to live", "i: say counts", "r: repeat", "s, esc: stop talking", "?: help"} {
+	for _, want := range []string{"T: trace the selected packet", "m: mute traffic sound (not speech)", "q: quit", "/: search", "L, end: back to live", "i: say counts", "r: repeat", "s, esc: stop talking", "?: help"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("help lacks %q:\n%s", want, p)
 		}
