@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/safefile"
 )
 
 // Recorder is the journal as a monitor output: every event, one line each,
@@ -36,7 +37,7 @@ func Record(path string, log *slog.Logger) (*Recorder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|nonblock, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|safefile.NonBlock, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/safefile"
 	"github.com/packter/packter/monitor"
 )
 
@@ -36,7 +36,7 @@ func (p *Replayer) Run(ctx context.Context, in monitor.Intake) error {
 	if now == nil {
 		now = time.Now
 	}
-	f, err := openRegular(p.Path)
+	f, err := safefile.Open(p.Path) // a FIFO or device named by mistake would block or never end
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -83,23 +83,4 @@ func (p *Replayer) Run(ctx context.Context, in monitor.Intake) error {
 		ev.Time = now()
 		in.Events(evs)
 	}
-}
-
-// openRegular opens a file for reading only if it is a regular file: a FIFO
-// or device named by mistake would block or never end.
-func openRegular(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	return f, nil
 }

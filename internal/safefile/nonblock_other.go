@@ -3,3 +3,6 @@
 package safefile
 
 const nonblock = 0
+
+// NonBlock: see nonblock_unix.go.
+const NonBlock = nonblock
