@@ -16,6 +16,7 @@ import (
 	"github.com/gopxl/beep/v2/flac"
 	"github.com/gopxl/beep/v2/mp3"
 	"github.com/gopxl/beep/v2/vorbis"
+	"github.com/packter/packter/internal/safefile"
 	"github.com/packter/packter/wav"
 )
 
@@ -152,7 +153,8 @@ func (l *library) touch(name string) {
 // read returns the file's bytes: the user's directory wins, by name.
 func (l *library) read(name string) ([]byte, error) {
 	if l.root != nil {
-		f, err := l.root.Open(name)
+		// Non-blocking: a FIFO named here would otherwise hold the loader for ever.
+		f, err := l.root.OpenFile(name, os.O_RDONLY|safefile.NonBlock, 0)
 		if err == nil {
 			defer f.Close()
 			st, err := f.Stat()

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/safefile"
 	"github.com/packter/packter/sounds"
 	"github.com/packter/packter/wav"
 )
@@ -211,7 +212,7 @@ func (e *Engine) loadTheme(name string) (*Theme, error) {
 	if t, ok := builtinTheme(name); ok {
 		return &t, nil
 	}
-	f, err := os.Open(name)
+	f, err := safefile.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("sonify: theme %q is neither calm, alert nor a readable file: %w", name, err)
 	}

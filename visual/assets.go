@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/packter/packter/internal/safefile"
 )
 
 // Limits on pictures and textures named by messages from the network.
@@ -77,7 +79,8 @@ func (a *Assets) Image(name string) (image.Image, error) {
 	if a.root == nil {
 		return nil, fmt.Errorf("picture %q: no assets directory (--assets)", name)
 	}
-	f, err := a.root.Open(filepath.FromSlash(name))
+	// Non-blocking: a FIFO named here would otherwise freeze the board.
+	f, err := a.root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|safefile.NonBlock, 0)
 	if err != nil {
 		if strings.Contains(err.Error(), "escapes from parent") {
 			return nil, fmt.Errorf("%w: %q: %w", ErrAssetName, name, err)
