@@ -55,6 +55,10 @@ type Options struct {
 	SpeakPrinted bool
 	TraceTimeout time.Duration
 	TCPort       int // traceback clients named without a port
+	// TraceClients are the traceback clients T may send to besides this
+	// machine's ("host" for any port, or "host:port"): descriptions come
+	// from the network, so other hosts they name are refused.
+	TraceClients []string
 
 	Board      bool
 	Assets     string
@@ -274,6 +278,11 @@ func (o *Options) speech(ctx context.Context, s *Session) (*speech.Queue, error)
 func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) console.Config {
 	mon := s.Monitor
 	tracer := tracerFunc(func(ctx context.Context, ev *event.Event) error {
+		if _, host, ok := ev.Traceable(); ok {
+			if err := checkTraceClient(host, o.TCPort, o.TraceClients, localAddrs()); err != nil {
+				return err
+			}
+		}
 		if err := intertrack.LaunchTrace(ctx, ev, o.TCPort); err != nil {
 			return err
 		}
