@@ -84,12 +84,23 @@ type Session struct {
 	Logs     *logalert.Sink
 	Addr     string      // the first UDP address listened on
 	NATS     *bus.Source // with --nats: its Sites() say which sites are heard
+
+	closers []func() // run in reverse order when the session ends
 }
 
 // DefaultMemLimit is the runtime's soft memory limit: the garbage collector
 // works harder as the heap nears it, so a flood does not double the live
 // heap in garbage. With the default timeline the monitor stays under 512 MiB.
 const DefaultMemLimit = 448 << 20
+
+// onClose runs f when the session closes (last deferred, first run).
+func (s *Session) onClose(f func()) { s.closers = append(s.closers, f) }
+
+func (s *Session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
 
 // ErrUsage marks options that cannot work together (exit status 2).
 var ErrUsage = errors.New("usage")
@@ -101,7 +112,7 @@ func usagef(format string, a ...any) error {
 // Run starts everything, calls ready (if any) once the monitor listens, and
 // serves until ctx ends, the duration passes or the console quits. Its last
 // line on stderr counts what the monitor received.
-func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ctx context.Context, s *Session) error) error {
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ctx context.Context, s *Session) error) (err error) {
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -112,9 +123,6 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 		}
 		defer stop()
 	}
-	if o.MemLimit == 0 {
-		o.MemLimit = DefaultMemLimit
-	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(o.MemLimit))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -123,78 +131,19 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 		defer cancel()
 	}
 	accessible := console.UseAccessible(o.Accessible, stdout, os.Getenv)
-	level := slog.LevelWarn
-	if o.Verbose {
-		level = slog.LevelInfo
-	}
-	// Under the full-screen console, log lines would tear the screen: they
-	// are held, shown as alerts, and printed once the screen is gone.
-	logs := logalert.New(stderr, "packter", !accessible, level)
-	log := slog.New(logs)
-	defer logs.Release()
-
-	tl := timeline.New(o.Capacity)
-	s := &Session{Timeline: tl, Playhead: timeline.NewPlayhead(tl, nil), Log: log, Logs: logs}
-	var outputs []monitor.Output
-	if !o.NoAudio || o.WAV != "" {
-		eng, err := sonify.New(ctx, sonify.Options{Theme: o.Theme, SoundsDir: o.Sounds, Device: !o.NoAudio, WAV: o.WAV, Logger: log})
-		if err != nil {
-			return err
-		}
-		s.Sound = eng
-		defer closeLogged(log, "the sound engine", eng)
-		outputs = append(outputs, eng)
-	}
-	q, err := o.speech(ctx, s)
+	s := o.newSession(stderr, accessible)
+	defer s.close()
+	outputs, err := o.outputs(ctx, s, stderr)
 	if err != nil {
 		return err
 	}
-	s.Voice = q
-	defer q.Close()
-	// The console says one line per trace; the client's own words for it would be heard twice.
-	outputs = append(outputs, speech.Voices{Q: q, SkipResults: true})
-	o.sayOutputs(stderr, s)
-
-	if o.Record != "" {
-		rec, err := journal.Record(o.Record, log)
-		if err != nil {
-			return err
-		}
-		defer closeLogged(log, "the journal", rec)
-		outputs = append(outputs, rec)
-	}
-	if len(o.Keys) > 0 && !o.RequireAuth {
-		fmt.Fprintf(stderr, "packter %s: note: agent keys are set without --require-auth: control messages need a signature, but unsigned packet records from anyone are still shown\n", o.Command)
-	}
-	sources := []monitor.Source{logs.Source()}
-	for _, a := range o.listenAddrs() {
-		u, err := monitor.ListenUDP(a, log)
-		if err != nil {
-			return err
-		}
-		defer u.Close()
-		// Said always: with --listen …:0 this is how scripts and tests learn the port.
-		fmt.Fprintf(stderr, "packter %s: listening on UDP %s\n", o.Command, u.Addr())
-		if s.Addr == "" {
-			s.Addr = u.Addr().String()
-		}
-		sources = append(sources, u)
-	}
-	if o.NATS.Client.URLs != "" {
-		src, err := bus.OpenSource(ctx, o.NATS, log)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		s.NATS = src
-		sources = append(sources, src)
-	}
-	if o.Replay != "" {
-		sources = append(sources, &journal.Replayer{Path: o.Replay, Speed: o.Speed, Logger: log})
+	sources, err := o.sources(ctx, s, stderr)
+	if err != nil {
+		return err
 	}
 	mon, err := monitor.New(monitor.Config{
-		Ingest:   ingest.Config{Keys: o.Keys, RequireAuth: o.RequireAuth, Logger: log},
-		Timeline: tl, Sources: sources, Outputs: outputs, Logger: log,
+		Ingest:   ingest.Config{Keys: o.Keys, RequireAuth: o.RequireAuth, Logger: s.Log},
+		Timeline: s.Timeline, Sources: sources, Outputs: outputs, Logger: s.Log,
 	})
 	if err != nil {
 		return usagef("%v", err)
@@ -202,15 +151,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 	s.Monitor = mon
 	monDone := make(chan error, 1)
 	go func() { monDone <- mon.Run(ctx) }()
-
-	if o.Board {
-		b, err := feed.Start(ctx, feed.Config{Timeline: tl, Playhead: s.Playhead, Assets: o.Assets, ExtraFlags: o.BoardFlags, Logger: log})
-		if err != nil {
-			log.Warn("no visual board: " + err.Error())
-		} else {
-			defer closeLogged(log, "the board", b)
-		}
-	}
+	o.startBoard(ctx, s)
 	if ready != nil {
 		if err := ready(ctx, s); err != nil {
 			cancel()
@@ -221,21 +162,123 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 	cerr := console.Run(ctx, o.consoleConfig(s, accessible, stdout))
 	cancel()
 	merr := <-monDone
-	logs.Release()
-	fmt.Fprintf(stderr, "packter %s: %s\n", o.Command, mon.Stats())
-	if s.Sound != nil {
-		// Nothing is lost silently: what the sound engine had to leave out, too.
-		if d := s.Sound.Drops(); d != (sonify.Drops{}) {
-			fmt.Fprintf(stderr, "packter %s: sound left out %d late events, %d when its queue was full, %d cues with no room, %d WAV samples\n",
-				o.Command, d.Late, d.QueueFull, d.NoRoom, d.WAVSamples)
-		}
-	}
+	s.Logs.Release()
+	o.closingLines(stderr, s)
 	for _, err := range []error{cerr, merr} {
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 	}
 	return nil
+}
+
+// newSession makes the timeline, its playhead and the log. Under the
+// full-screen console, log lines would tear the screen: they are held, shown
+// as alerts, and printed once the screen is gone.
+func (o *Options) newSession(stderr io.Writer, accessible bool) *Session {
+	level := slog.LevelWarn
+	if o.Verbose {
+		level = slog.LevelInfo
+	}
+	logs := logalert.New(stderr, "packter", !accessible, level)
+	tl := timeline.New(o.Capacity)
+	s := &Session{Timeline: tl, Playhead: timeline.NewPlayhead(tl, nil), Log: slog.New(logs), Logs: logs}
+	s.onClose(logs.Release)
+	return s
+}
+
+// outputs opens what every event goes to: sound, speech, the journal.
+func (o *Options) outputs(ctx context.Context, s *Session, stderr io.Writer) ([]monitor.Output, error) {
+	var outputs []monitor.Output
+	if !o.NoAudio || o.WAV != "" {
+		eng, err := sonify.New(ctx, sonify.Options{Theme: o.Theme, SoundsDir: o.Sounds, Device: !o.NoAudio, WAV: o.WAV, Logger: s.Log})
+		if err != nil {
+			return nil, err
+		}
+		s.Sound = eng
+		s.onClose(func() { closeLogged(s.Log, "the sound engine", eng) })
+		outputs = append(outputs, eng)
+	}
+	q, err := o.speech(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	s.Voice = q
+	s.onClose(func() { q.Close() })
+	// The console says one line per trace; the client's own words for it would be heard twice.
+	outputs = append(outputs, speech.Voices{Q: q, SkipResults: true})
+	o.sayOutputs(stderr, s)
+	if o.Record != "" {
+		rec, err := journal.Record(o.Record, s.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.onClose(func() { closeLogged(s.Log, "the journal", rec) })
+		outputs = append(outputs, rec)
+	}
+	return outputs, nil
+}
+
+// sources opens what events come from: the log's alerts, the UDP sockets, a
+// message bus, a journal replay.
+func (o *Options) sources(ctx context.Context, s *Session, stderr io.Writer) ([]monitor.Source, error) {
+	if len(o.Keys) > 0 && !o.RequireAuth {
+		fmt.Fprintf(stderr, "packter %s: note: agent keys are set without --require-auth: control messages need a signature, but unsigned packet records from anyone are still shown\n", o.Command)
+	}
+	sources := []monitor.Source{s.Logs.Source()}
+	for _, a := range o.listenAddrs() {
+		u, err := monitor.ListenUDP(a, s.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.onClose(func() { u.Close() })
+		// Said always: with --listen …:0 this is how scripts and tests learn the port.
+		fmt.Fprintf(stderr, "packter %s: listening on UDP %s\n", o.Command, u.Addr())
+		if s.Addr == "" {
+			s.Addr = u.Addr().String()
+		}
+		sources = append(sources, u)
+	}
+	if o.NATS.Client.URLs != "" {
+		src, err := bus.OpenSource(ctx, o.NATS, s.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.onClose(func() { src.Close() })
+		s.NATS = src
+		sources = append(sources, src)
+	}
+	if o.Replay != "" {
+		sources = append(sources, &journal.Replayer{Path: o.Replay, Speed: o.Speed, Logger: s.Log})
+	}
+	return sources, nil
+}
+
+// startBoard starts the visual board beside the console, if asked; without a
+// display or packter-board the rest runs on, and says why.
+func (o *Options) startBoard(ctx context.Context, s *Session) {
+	if !o.Board {
+		return
+	}
+	b, err := feed.Start(ctx, feed.Config{Timeline: s.Timeline, Playhead: s.Playhead, Assets: o.Assets, ExtraFlags: o.BoardFlags, Logger: s.Log})
+	if err != nil {
+		s.Log.Warn("no visual board: " + err.Error())
+		return
+	}
+	s.onClose(func() { closeLogged(s.Log, "the board", b) })
+}
+
+// closingLines count what the monitor received and what the sound engine had
+// to leave out: nothing is lost silently.
+func (o *Options) closingLines(stderr io.Writer, s *Session) {
+	fmt.Fprintf(stderr, "packter %s: %s\n", o.Command, s.Monitor.Stats())
+	if s.Sound == nil {
+		return
+	}
+	if d := s.Sound.Drops(); d != (sonify.Drops{}) {
+		fmt.Fprintf(stderr, "packter %s: sound left out %d late events, %d when its queue was full, %d cues with no room, %d WAV samples\n",
+			o.Command, d.Late, d.QueueFull, d.NoRoom, d.WAVSamples)
+	}
 }
 
 func (o *Options) check() error {
@@ -252,6 +295,9 @@ func (o *Options) check() error {
 	}
 	if o.TCPort == 0 {
 		o.TCPort = protocol.TracebackPort
+	}
+	if o.MemLimit == 0 {
+		o.MemLimit = DefaultMemLimit
 	}
 	return nil
 }
