@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/packter/packter/internal/ratelog"
 	"github.com/packter/packter/monitor"
 	"github.com/packter/packter/protocol"
@@ -24,10 +26,15 @@ type SourceConfig struct {
 	// "packter.tokyo.>"): several monitors with different filters each get
 	// their own subset.
 	Filters []string
-	// Durable names a consumer the servers keep: a monitor restarted under
-	// the same name carries on where it stopped. Empty: an ordered consumer
-	// of the monitor's own, which the client recreates after a failover
-	// from the last message it saw, so nothing is missed or seen twice.
+	// Durable names a consumer the servers keep, replicated as the stream
+	// is: a monitor restarted under the same name carries on where it
+	// stopped, and a node's death moves the consumer rather than ending it.
+	// Empty: a consumer of the monitor's own, in one server's memory (a
+	// replicated one costs the cluster a consensus round per delivery, and
+	// halved throughput in BenchmarkClusterThroughput), removed 10 minutes
+	// after the monitor stops. When its server dies, heartbeats stop, and it
+	// is made again after the last message handed over: nothing missed or
+	// seen twice.
 	Durable string
 	// Start, when set, delivers from that time (a monitor catching up);
 	// otherwise only what is published from now on.
@@ -38,7 +45,9 @@ type SourceConfig struct {
 // Source is a monitor.Source reading the stream.
 type Source struct {
 	nc    *nats.Conn
-	owned bool // OpenSource's connection: Close closes it
+	owned bool          // OpenSource's connection: Close closes it
+	name  string        // the consumer's name when not durable, with a serial
+	made  atomic.Uint64 // consumers made, for that serial
 	js    jetstream.JetStream
 	cfg   SourceConfig
 	log   *slog.Logger
@@ -66,7 +75,7 @@ func NewSource(nc *nats.Conn, cfg SourceConfig) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	return &Source{nc: nc, js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
+	return &Source{name: "packter-monitor-" + nuid.Next(), nc: nc, js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
 }
 
 var _ monitor.Source = (*Source)(nil)
@@ -74,32 +83,60 @@ var _ monitor.Source = (*Source)(nil)
 // Sites is what this source has heard, per site.
 func (s *Source) Sites() []SiteStatus { return s.sites.List() }
 
-func (s *Source) consumer(ctx context.Context) (jetstream.Consumer, error) {
-	policy, start := jetstream.DeliverNewPolicy, (*time.Time)(nil)
-	if !s.cfg.Start.IsZero() {
-		policy, start = jetstream.DeliverByStartTimePolicy, &s.cfg.Start
+// consumer makes (or finds) the consumer, delivering after stream sequence
+// after when it is not 0.
+func (s *Source) consumer(ctx context.Context, after uint64) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Name: fmt.Sprintf("%s-%d", s.name, s.made.Add(1)), Durable: s.cfg.Durable, FilterSubjects: s.cfg.Filters,
+		DeliverPolicy: jetstream.DeliverNewPolicy, AckPolicy: jetstream.AckNonePolicy,
+		Replicas: 1, MemoryStorage: true, InactiveThreshold: 10 * time.Minute,
 	}
-	if s.cfg.Durable == "" {
-		return s.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
-			FilterSubjects: s.cfg.Filters, DeliverPolicy: policy, OptStartTime: start,
-		})
+	if s.cfg.Durable != "" {
+		st, err := s.js.Stream(ctx, StreamName)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Replicas, cfg.MemoryStorage = st.CachedInfo().Config.Replicas, false
+		cfg.Name, cfg.InactiveThreshold = "", 0
+		cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckAllPolicy, 30*time.Second, 4096
+		if c, err := s.js.Consumer(ctx, StreamName, s.cfg.Durable); err == nil {
+			return c, nil // carry on where it stopped
+		}
 	}
-	return s.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable: s.cfg.Durable, FilterSubjects: s.cfg.Filters, DeliverPolicy: policy, OptStartTime: start,
-		AckPolicy: jetstream.AckAllPolicy, AckWait: 30 * time.Second, MaxAckPending: 4096,
-	})
+	switch {
+	case after > 0:
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	case !s.cfg.Start.IsZero():
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &s.cfg.Start
+	}
+	return s.js.CreateOrUpdateConsumer(ctx, StreamName, cfg)
 }
 
 // Run hands every message to in until ctx ends.
 func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
-	c, err := retry(ctx, s.warn, "nats consumer", func(ctx context.Context) (jetstream.Consumer, error) { return s.consumer(ctx) })
-	if err != nil {
-		return fmt.Errorf("nats consumer on %s: %w", strings.Join(s.cfg.Filters, ","), err)
+	var last uint64
+	for {
+		c, err := retry(ctx, s.warn, "nats consumer", func(ctx context.Context) (jetstream.Consumer, error) { return s.consumer(ctx, last) })
+		if err != nil {
+			return fmt.Errorf("nats consumer on %s: %w", strings.Join(s.cfg.Filters, ","), err)
+		}
+		err = consume(ctx, c, in, deliver{
+			durable: s.cfg.Durable != "", lostOnSilence: s.cfg.Durable == "", sites: &s.sites, warn: s.warn, lastSeq: &last,
+			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() },
+		})
+		if !errors.Is(err, errLost) {
+			return err
+		}
+		if s.cfg.Durable == "" {
+			name := c.CachedInfo().Name
+			go func() { // the old one, if its server still has it, is not needed
+				dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = s.js.DeleteConsumer(dctx, StreamName, name)
+			}()
+		}
+		s.warn.Warn("nats consumer lost; making it again", "after", last)
 	}
-	return consume(ctx, c, in, deliver{
-		durable: s.cfg.Durable != "", sites: &s.sites, warn: s.warn,
-		stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() },
-	})
 }
 
 // retry calls f until it succeeds or ctx ends, each attempt bounded: a
@@ -109,7 +146,7 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 func retry[T any](ctx context.Context, warn *ratelog.Limiter, what string, f func(context.Context) (T, error)) (T, error) {
 	wait := 100 * time.Millisecond
 	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		v, err := f(actx)
 		cancel()
 		if err == nil || ctx.Err() != nil {
@@ -133,7 +170,14 @@ type deliver struct {
 	stamp   func(jetstream.MsgMetadata) time.Time // the time a datagram is said to arrive
 	end     func(md jetstream.MsgMetadata) bool   // stop before this message (History)
 	last    func(md jetstream.MsgMetadata) bool   // stop after this message (History)
+	lastSeq *uint64                               // stream sequence handed over last, kept across consumers
+	// lostOnSilence: missed heartbeats mean the consumer's server is gone
+	// (a consumer in one server's memory): make it again.
+	lostOnSilence bool
 }
+
+// errLost ends consume when the servers no longer have the consumer.
+var errLost = errors.New("consumer lost")
 
 // errEnd ends consume when the range is played.
 var errEnd = errors.New("end of range")
@@ -148,26 +192,44 @@ const batchMax = 64
 func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d deliver) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	lost := make(chan struct{})
+	var lostOnce sync.Once
 	msgs := make(chan jetstream.Msg, 4*batchMax)
 	cc, err := c.Consume(func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
 		}
-	}, jetstream.PullMaxMessages(2*batchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		d.warn.Warn("nats consumer", "err", err)
-	}))
+	}, jetstream.PullMaxMessages(2*batchMax),
+		// Missed heartbeats are how a pull left with a dead server is
+		// noticed and made again, reaching the consumer's new leader: a
+		// second without one, rather than the default 30 s pull's 15.
+		jetstream.PullExpiry(2*time.Second), jetstream.PullHeartbeat(500*time.Millisecond),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+				(d.lostOnSilence && errors.Is(err, jetstream.ErrNoHeartbeat)) {
+				lostOnce.Do(func() { close(lost) })
+				return
+			}
+			d.warn.Warn("nats consumer", "err", err)
+		}))
 	if err != nil {
 		return fmt.Errorf("nats consume: %w", err)
 	}
 	defer cc.Stop()
 	var last uint64 // stream sequence handed over last: redeliveries are skipped
+	if d.lastSeq != nil {
+		last = *d.lastSeq
+		defer func() { *d.lastSeq = last }()
+	}
 	batch := make([]jetstream.Msg, 0, batchMax)
 	for {
 		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-lost:
+			return errLost
 		case m := <-msgs:
 			batch = append(batch, m)
 		}

@@ -1,0 +1,222 @@
+package bus_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/packter/packter/bus"
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/monitor"
+)
+
+// arrivals is a monitor output noting when each record arrives: records
+// carry "seq sentUnixNano" as their description.
+type arrivals struct {
+	mu    sync.Mutex
+	lat   []time.Duration
+	times []time.Time
+	seen  map[int]int
+	want  int
+	done  chan struct{}
+}
+
+func newArrivals(want int) *arrivals {
+	return &arrivals{seen: make(map[int]int, want), want: want, done: make(chan struct{})}
+}
+
+func (a *arrivals) Event(ev *event.Event) {
+	if ev.Kind != event.KindPacket {
+		return
+	}
+	now := time.Now()
+	seq, sent, _ := strings.Cut(ev.Desc, " ")
+	n, _ := strconv.Atoi(seq)
+	ns, _ := strconv.ParseInt(sent, 10, 64)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seen[n]++
+	a.lat = append(a.lat, now.Sub(time.Unix(0, ns)))
+	a.times = append(a.times, now)
+	if len(a.seen) == a.want {
+		close(a.done)
+	}
+}
+
+// count counts records: the cheapest output, so the figure is the bus's
+// and the monitor's, not the measuring's (exactly once is the tests' job).
+type count struct {
+	n    atomic.Uint64
+	want uint64
+	done chan struct{}
+}
+
+func (c *count) Event(ev *event.Event) {
+	if ev.Kind == event.KindPacket && c.n.Add(1) == c.want {
+		close(c.done)
+	}
+}
+
+type benchRig struct {
+	b      *bus.Batcher
+	p      *bus.Publisher
+	kill   func()
+	cancel context.CancelFunc
+}
+
+// rig starts a three-node cluster (replicas 3), one monitor reading all of
+// it into out, and one agent publishing.
+func rig(b *testing.B, out monitor.Output) *benchRig {
+	b.Helper()
+	hubs := startCluster(b, 3, nil)
+	admin := connect(b, bus.ClientOptions{URLs: urls(hubs, 1)})
+	ensureStream(b, admin, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	nc := connect(b, bus.ClientOptions{URLs: urls(hubs, 2)})
+	src, err := bus.NewSource(nc, bus.SourceConfig{Start: time.Now().Add(-time.Second)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := monitor.New(monitor.Config{Sources: []monitor.Source{src}, Outputs: []monitor.Output{out}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	pc := connect(b, bus.ClientOptions{URLs: urls(hubs, 0)})
+	p, err := bus.NewPublisher(pc, bus.PublisherConfig{AckTimeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt, err := bus.NewBatcher(p, bus.BatcherConfig{Subject: bus.Subject("bench", "a1"), Window: 5 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchRig{b: bt, p: p, kill: hubs[0].Shutdown, cancel: cancel}
+}
+
+func (r *benchRig) send(b *testing.B, i int) {
+	if err := r.b.Record(rec(strconv.Itoa(i) + " " + strconv.FormatInt(time.Now().UnixNano(), 10))); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (a *arrivals) wait(b *testing.B) {
+	select {
+	case <-a.done:
+	case <-time.After(60 * time.Second):
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		b.Fatalf("%d of %d records arrived", len(a.seen), a.want)
+	}
+}
+
+// BenchmarkClusterThroughput: records through a three-node loopback cluster
+// (replicas 3) into one monitor, in bulk messages, as fast as they go.
+//
+//	go test -run XXX -bench ClusterThroughput -benchtime 2000000x ./bus/
+func BenchmarkClusterThroughput(b *testing.B) {
+	c := &count{want: uint64(b.N), done: make(chan struct{})}
+	r := rig(b, c)
+	one := rec("a record of typical length: TCP src:10.0.0.1(60000) dst:192.0.2.10(443)")
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if err := r.b.Record(one); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.b.Close()
+	select {
+	case <-c.done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("%d of %d records arrived", c.n.Load(), b.N)
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(b.N)/el.Seconds(), "records/s")
+}
+
+// BenchmarkClusterLatency: agent-to-monitor latency at 100,000 records/s
+// (paced in 1 ms steps) through the three-node cluster; b.N records.
+//
+//	go test -run XXX -bench ClusterLatency -benchtime 300000x ./bus/
+func BenchmarkClusterLatency(b *testing.B) {
+	a := newArrivals(b.N)
+	r := rig(b, a)
+	b.ResetTimer()
+	pace(b, r, 0, b.N, 100)
+	r.b.Close()
+	a.wait(b)
+	b.StopTimer()
+	reportLatency(b, a)
+}
+
+// pace sends records from..to at perMs records a millisecond.
+func pace(b *testing.B, r *benchRig, from, to, perMs int) {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for i := from; i < to; {
+		<-t.C
+		for k := 0; k < perMs && i < to; k++ {
+			r.send(b, i)
+			i++
+		}
+	}
+}
+
+func reportLatency(b *testing.B, a *arrivals) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := slices.Clone(a.lat)
+	slices.Sort(l)
+	q := func(p float64) float64 { return float64(l[int(p*float64(len(l)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(1), "max-ms")
+}
+
+// BenchmarkClusterFailover: records at 10,000/s; halfway the agent's server
+// (one of three) is killed. Reports records lost (must be 0) and the longest
+// silence at the monitor: the time to resume.
+//
+//	go test -run XXX -bench ClusterFailover -benchtime 40000x ./bus/
+func BenchmarkClusterFailover(b *testing.B) {
+	a := newArrivals(b.N)
+	r := rig(b, a)
+	b.ResetTimer()
+	pace(b, r, 0, b.N/2, 10)
+	r.kill()
+	pace(b, r, b.N/2, b.N, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.b.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	r.b.Close()
+	a.wait(b)
+	b.StopTimer()
+	a.mu.Lock()
+	var gap time.Duration
+	ts := slices.Clone(a.times)
+	dups := 0
+	for _, k := range a.seen {
+		dups += k - 1
+	}
+	a.mu.Unlock()
+	slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
+	for i := 1; i < len(ts); i++ {
+		gap = max(gap, ts[i].Sub(ts[i-1]))
+	}
+	b.ReportMetric(float64(b.N-len(a.seen)), "lost")
+	b.ReportMetric(float64(dups), "duplicates")
+	b.ReportMetric(gap.Seconds(), "resume-s")
+	st := r.p.Stats()
+	b.ReportMetric(float64(st.Retries), "retries")
+}
