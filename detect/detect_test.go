@@ -115,7 +115,12 @@ func TestAdaptiveSYNFloodAfterQuiet(t *testing.T) {
 			t.Fatalf("seed %d: %d alerts, want 1", seed, len(alerts))
 		}
 		al := alerts[0]
-		if lag := al.Time.Sub(start); lag < 0 || lag > time.Second {
+		lag := al.Time.Sub(start)
+		t.Logf("seed %d: detected %v after the first flood packet", seed, lag)
+		// Within 1 s (issue 15), and within 300 ms so that, with speech's
+		// ~20 ms to its first sound, the alert is heard within 400 ms of the
+		// first flood packet (issue 14; simulated time: deterministic).
+		if lag < 0 || lag > 300*time.Millisecond {
 			t.Errorf("seed %d: detected %v after the flood began", seed, lag)
 		}
 		if al.Kinds[0] != SYN || al.Target != victim {
