@@ -23,6 +23,9 @@ import (
 // tcpreplay sends from. Everything is removed at the end of the test.
 func vethPair(t *testing.T) (here, ns, there string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("network namespace lab: skipped with -short")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("live capture needs root (creates a network namespace and a veth pair)")
 	}
