@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/packter/packter/bus"
 	"github.com/packter/packter/bus/hub"
 	"github.com/packter/packter/event"
@@ -231,3 +232,67 @@ func (r *recorder) Datagrams(pkts []protocol.Packet, done func()) {
 }
 
 func (r *recorder) Events([]event.Event) {}
+
+// TestConsumerLost: when the servers lose the monitor's consumer (here it
+// is deleted under it; in a cluster, its server dies) the source makes a new
+// one after the last message it handed over: nothing missed, nothing twice.
+func TestConsumerLost(t *testing.T) {
+	_, nc := oneNode(t, nil, bus.ClientOptions{})
+	p, err := bus.NewPublisher(nc, bus.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const n = 200
+	got := newCounter(n)
+	half := make(chan struct{})
+	got.at = map[int]chan struct{}{n / 2: half}
+	src, err := bus.NewSource(nc, bus.SourceConfig{Start: time.Now().Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMonitor(t, ctx, src, nil, got)
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := p.Send(bus.Subject("nara", "a1"), protocol.AppendPacket(nil, *rec(fmt.Sprint(i))), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(0, n/2)
+	select {
+	case <-half:
+	case <-ctx.Done():
+		t.Fatal("the first half did not arrive")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := st.ConsumerNames(ctx)
+	deleted := 0
+	for name := range names.Name() {
+		if err := js.DeleteConsumer(ctx, bus.StreamName, name); err != nil {
+			t.Fatal(err)
+		}
+		deleted++
+	}
+	if deleted != 1 {
+		t.Fatalf("%d consumers deleted, want the monitor's one", deleted)
+	}
+	send(n/2, n)
+	got.wait(t, "monitor", 15*time.Second)
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	for d, k := range got.seen {
+		if k != 1 {
+			t.Errorf("%q arrived %d times", d, k)
+		}
+	}
+}

@@ -106,6 +106,7 @@ type counter struct {
 	authed int
 	want   int
 	done   chan struct{}
+	at     map[int]chan struct{} // closed when that many distinct records are in
 }
 
 func newCounter(want int) *counter {
@@ -122,7 +123,11 @@ func (c *counter) Event(ev *event.Event) {
 	if ev.Authed {
 		c.authed++
 	}
-	if len(c.seen) == c.want {
+	if ch, ok := c.at[len(c.seen)]; ok && c.seen[ev.Desc] == 1 {
+		close(ch)
+		delete(c.at, len(c.seen))
+	}
+	if len(c.seen) == c.want && c.seen[ev.Desc] == 1 {
 		close(c.done)
 	}
 }
