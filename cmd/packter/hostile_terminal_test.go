@@ -216,6 +216,10 @@ func TestHostileTerminal(t *testing.T) {
 			if mode.name == "accessible" && !bytes.Contains(raw, []byte("agent agentvis]52;")) {
 				t.Errorf("the agent id was not shown when the packet was opened")
 			}
+			// Full-screen shows log lines as alerts: the refused sound files are named.
+			if mode.name == "full-screen" && !bytes.Contains(raw, []byte("file=\"sevis]52;")) {
+				t.Errorf("the alert for the refused PACKTERSE file was not shown")
+			}
 			if got := r.s.title(); got != r.title {
 				t.Errorf("the pane title changed from %q to %q", r.title, got)
 			}
@@ -282,7 +286,9 @@ func runHostile(t *testing.T, flags string, keys []string, opened string) hostil
 	s.waitPane("the oldest packet opened", func(p string) bool { return strings.Contains(p, opened) })
 	if flags == "" { // full-screen: the message list too
 		s.keys("h")
-		s.waitPane("the message list", func(p string) bool { return strings.Contains(p, "Messages received") })
+		s.waitPane("the message list with the sound files' alerts", func(p string) bool {
+			return strings.Contains(p, "Messages received") && strings.Contains(p, "sevis") && strings.Contains(p, "soundvis")
+		})
 	}
 	s.keys("q")
 	r.stats = waitFile(t, errLog, "the closing line", statsLine)
