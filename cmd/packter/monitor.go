@@ -19,6 +19,7 @@ type monitorFlags struct {
 	o          viewer.Options
 	listen     multiFlag
 	keys       multiFlag
+	tcAllowed  multiFlag
 	boardFlags string
 	verbosity  string
 	speak      string
@@ -40,6 +41,7 @@ func (f *monitorFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SummaryEvery, "summary-every", 10*time.Second, "how often a summary is given when something changed")
 	fs.StringVar(&f.speak, "speak", "", "'printed': in accessible mode Packter also speaks what it prints")
 	fs.DurationVar(&o.TraceTimeout, "trace-timeout", 10*time.Second, "how long to wait for a traceback answer before saying there was none")
+	fs.Var(&f.tcAllowed, "trace-client", "traceback client `HOST[:PORT]` off this machine that T may send to (repeatable; loopback is always allowed)")
 	fs.BoolVar(&o.Board, "board", false, "also show the visual board (needs a display and packter-board)")
 	fs.Var(&f.keys, "key", "agent key `ID=FILE` (repeatable): control messages then need a signature")
 	fs.BoolVar(&o.RequireAuth, "require-auth", false, "drop every datagram that is not signed by a known agent")
@@ -59,6 +61,7 @@ func (f *monitorFlags) register(fs *flag.FlagSet) {
 func (f *monitorFlags) options() (viewer.Options, error) {
 	o := f.o
 	o.Listen = f.listen
+	o.TraceClients = f.tcAllowed
 	o.BoardFlags = strings.Fields(f.boardFlags)
 	keys, err := parseKeyFlags(f.keys)
 	if err != nil {
