@@ -75,6 +75,7 @@ type agent struct {
 	live     *capture.Live // the open interface, for its drop counter
 	inputs   []inputStat   // running collectors' counters
 	gapSaid  bool          // the capped-gap warning is given once
+	places   *places       // --geoip with --detect: sources' countries (geo.go)
 }
 
 func newAgent(cfg Config, out output) (*agent, error) {
@@ -101,6 +102,7 @@ func newAgent(cfg Config, out output) (*agent, error) {
 		}
 		a.det = d
 	}
+	a.places = usePlaces(a.det, out) // alert words say countries (geo.go)
 	return a, nil
 }
 
@@ -163,10 +165,15 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if err := cfg.Validate(); err != nil {
 		return Stats{}, err
 	}
+	gdb, err := openGeo(&cfg)
+	if err != nil {
+		return Stats{}, err
+	}
 	out, err := newOutput(cfg)
 	if err != nil {
 		return Stats{}, err
 	}
+	out = withGeo(&cfg, out, gdb) // PACKTEARTH beside records (geo.go)
 	a, err := newAgent(cfg, out)
 	if err != nil {
 		out.close()

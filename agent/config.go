@@ -20,6 +20,7 @@ type Config struct {
 	Detection DetectConfig
 	Trace     TraceConfig
 	NATS      NATSConfig // --nats: publish to NATS JetStream (nats.go)
+	Geo       GeoConfig  // --geoip: countries, PACKTEARTH records (geo.go)
 
 	Logger *slog.Logger
 	// Seed fixes the sampling countdown (tests); 0 seeds from the clock.
@@ -164,6 +165,9 @@ func (c *Config) Validate() error {
 		return usageErr("no viewer: give -v HOST[:PORT] or --nats URL (or -n to print instead of sending)")
 	}
 	if err := c.NATS.validate(c); err != nil {
+		return err
+	}
+	if err := c.Geo.validate(); err != nil {
 		return err
 	}
 	if len(c.Auth.Key) > 0 && c.Auth.AgentID == "" {

@@ -197,6 +197,9 @@ func (a *agent) frame(ctx context.Context, link uint32, data []byte, ts time.Tim
 	flood := false
 	if a.det != nil {
 		m := detect.Classify(p.Proto, p.TCPFlags)
+		if a.places != nil {
+			a.places.observe(p.Src, m)
+		}
 		if al := a.det.Observe(ts, p.Dst, m); al != nil {
 			if err := a.alert(al); err != nil {
 				return err

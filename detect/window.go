@@ -83,6 +83,7 @@ type base struct {
 	w     window
 
 	minPPS float64 // a kind must reach this rate to alert (0: any)
+	places Places  // names places in the words (SetPlaces); nil: none
 
 	// Per kind: quiet after an alert, and the flood being tracked.
 	quietUntil [nKinds]time.Time

@@ -14,7 +14,8 @@ import (
 func (b *base) words(al *Alert, limits *[nKinds]float64) {
 	k := al.Kinds[0]
 	// Only the rate is rounded for speech: the target address is said as it is.
-	spoken := fmt.Sprintf("%s toward %s, %s packets per second", k, al.Target, SpeakRate(al.PPS))
+	// With Places: "SYN flood toward 192.0.2.7 in Germany, mostly from Brazil, …".
+	spoken := fmt.Sprintf("%s toward %s%s, %s packets per second", k, al.Target, b.where(al.Target, k), SpeakRate(al.PPS))
 	c := b.conf
 	custom := c["MON_"+k.Key()+"_MSG"] != ""
 	var msg strings.Builder

@@ -66,7 +66,7 @@ func (c Country) Name() string {
 	case e != nil:
 		return e.name
 	case c == Local:
-		return "local network"
+		return "the local network"
 	}
 	return "an unknown country"
 }

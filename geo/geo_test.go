@@ -184,7 +184,7 @@ func TestCountries(t *testing.T) {
 			t.Errorf("Find(%q) = %v, want not found", bad, c)
 		}
 	}
-	if Unknown.Name() != "an unknown country" || Local.Name() != "local network" || Country(60000).Code() != "" {
+	if Unknown.Name() != "an unknown country" || Local.Name() != "the local network" || Country(60000).Code() != "" {
 		t.Error("names of non-countries")
 	}
 }

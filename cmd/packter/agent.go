@@ -39,6 +39,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("K", "", "HMAC key `FILE` (first line): sign datagrams, needs -A")
 	fs.BoolVar(&out.SE, "s", false, "also send PACKTERSE se<flag>.wav for every record")
 	speed := fs.Float64("speed", -1, "pacing of -r: 1 capture time, 2 twice as fast, 0 as fast as possible (default 0 with -n, else 1)")
+	fs.StringVar(&cfg.Geo.Spec, "geoip", "", "look addresses up in a country database and send PACKTEARTH records beside records: `auto` (Debian's tor-geoipdb) or comma-separated PATHs (Tor range files, MaxMind .mmdb)")
+	fs.StringVar(&cfg.Geo.Home, "geoip-home", "", "with --geoip: draw local (private, documentation) addresses in country `CC` (two letters); without it their records get no PACKTEARTH")
 	fs.StringVar(&cfg.Detection.Spec, "detect", "", "flood detection: `MODE[,key=value...]`, MODE threshold (PACKTER 2.5: syn= fin= rst= icmp= udp= shares, pps=, window=500, quiet=30s, config=packter.conf with MON_*/TH_* keys) or adaptive (PACKTER 3.0's CUSUM+EWMA, untuned: warmup=8 lambda=0.3 k=3 cusum-k=0.5 cusum-h=5 min-pps=100)")
 	in.Collectors = map[string]string{}
 	for _, c := range agent.Collectors() {
