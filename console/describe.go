@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/geo"
 	"github.com/packter/packter/protocol"
 )
 
@@ -61,16 +62,13 @@ func Describe(ev *event.Event) string {
 			b.WriteString(ev.Desc)
 		}
 	case event.KindEarth:
+		// Countries, not coordinates: "TCP SYN from Japan to Germany".
 		b.WriteString(FlagName(ev))
-		b.WriteString(" from latitude ")
-		b.WriteString(fmtFloat(ev.Lat1))
-		b.WriteString(" longitude ")
-		b.WriteString(fmtFloat(ev.Lon1))
-		b.WriteString(" to latitude ")
-		b.WriteString(fmtFloat(ev.Lat2))
-		b.WriteString(" longitude ")
-		b.WriteString(fmtFloat(ev.Lon2))
-		if ev.Desc != "" {
+		b.WriteString(" from ")
+		b.WriteString(EarthCountry(ev, true).Name())
+		b.WriteString(" to ")
+		b.WriteString(EarthCountry(ev, false).Name())
+		if _, _, ok := ev.Traceable(); !ok && ev.Desc != "" && !defaultDesc(ev.Desc) {
 			b.WriteString(", ")
 			b.WriteString(ev.Desc)
 		}
@@ -82,6 +80,26 @@ func Describe(ev *event.Event) string {
 		}
 	}
 	return b.String()
+}
+
+// EarthCountry is the country of one end of a PACKTEARTH record: the one
+// whose representative point is nearest (geo.Nearest). Packter's agents send
+// those very points; PACKTER 3.0's may send a city's own coordinates, read
+// as the country of the nearest zone city (docs/protocol.md, PACKTEARTH).
+func EarthCountry(ev *event.Event, src bool) geo.Country {
+	lat, lon := ev.Lat1, ev.Lon1
+	if !src {
+		lat, lon = ev.Lat2, ev.Lon2
+	}
+	c, _ := geo.Nearest(lat, lon)
+	return c
+}
+
+// EarthCoordinates says a PACKTEARTH record's coordinates, for when they
+// are asked for: "from latitude 35.6544 longitude 139.7447 to latitude …".
+func EarthCoordinates(ev *event.Event) string {
+	return "from latitude " + fmtFloat(ev.Lat1) + " longitude " + fmtFloat(ev.Lon1) +
+		" to latitude " + fmtFloat(ev.Lat2) + " longitude " + fmtFloat(ev.Lon2)
 }
 
 // spokenEnd is one end of a packet as Describe writes it: "192.0.2.7 port 443".

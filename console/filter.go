@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/geo"
 )
 
 // Filter selects packet events by protocol, flag, address, port or words of the
@@ -19,8 +20,11 @@ type Filter struct {
 	traceable bool
 	prefixes  []netip.Prefix // either end
 	from, to  []netip.Prefix // source, destination
-	ports     []uint32
-	words     []string // lower case, matched in Desc
+	// Countries of earth records' ends (PACKTEARTH; packets carry none):
+	// either end, source, destination.
+	countries, fromCC, toCC []geo.Country
+	ports                   []uint32
+	words                   []string // lower case, matched in Desc
 }
 
 // keyword terms and the flag classes they stand for.
@@ -45,8 +49,10 @@ var classWords = map[string]uint16{
 // ParseFilter reads filter terms: protocol and flag words (tcp, udp, icmp, syn,
 // fin, rst, ack, ipv4, ipv6, flood, incident, traceable), flag:N, port:N or a
 // bare number (either port), an address or prefix (either end; after "from"
-// or "to", or as from:ADDR / to:ADDR, only that end), anything else a word
-// of the description.
+// or "to", or as from:ADDR / to:ADDR, only that end), a country as cc:JP or
+// country:japan (either end; from:JP, to:japan, "from japan", "to jp" for one
+// end; spaces in names as '-': country:south-korea), anything else a word of
+// the description. Countries match geographic records (PACKTEARTH) only.
 func ParseFilter(s string) (Filter, error) {
 	f := Filter{text: strings.TrimSpace(s)}
 	fields := strings.Fields(strings.ToLower(s))
@@ -59,13 +65,29 @@ func ParseFilter(s string) (Filter, error) {
 				i++
 				continue
 			}
+			if c, ok := geo.Find(fields[i+1]); ok {
+				f.addCountry(t, c)
+				i++
+				continue
+			}
 		}
 		if end, v, ok := cutEnd(t); ok {
-			p, ok := parsePrefix(v)
-			if !ok {
-				return Filter{}, fmt.Errorf("%q is not an address or prefix", v)
+			if p, ok := parsePrefix(v); ok {
+				f.addEnd(end, p)
+				continue
 			}
-			f.addEnd(end, p)
+			if c, ok := geo.Find(v); ok {
+				f.addCountry(end, c)
+				continue
+			}
+			return Filter{}, fmt.Errorf("%q is not an address, prefix or country", v)
+		}
+		if v, ok := cutCountry(t); ok {
+			c, ok := geo.Find(v)
+			if !ok {
+				return Filter{}, fmt.Errorf("%q is not a country (a two-letter code or a name, spaces as '-')", v)
+			}
+			f.addCountry("", c)
 			continue
 		}
 		if m, ok := classWords[t]; ok {
@@ -145,6 +167,52 @@ func (f *Filter) addEnd(end string, p netip.Prefix) {
 	}
 }
 
+// cutCountry reads cc:CODE and country:NAME.
+func cutCountry(t string) (string, bool) {
+	if v, ok := cutTerm(t, "cc"); ok {
+		return v, true
+	}
+	return cutTerm(t, "country")
+}
+
+func (f *Filter) addCountry(end string, c geo.Country) {
+	switch end {
+	case "from":
+		f.fromCC = append(f.fromCC, c)
+	case "to":
+		f.toCC = append(f.toCC, c)
+	default:
+		f.countries = append(f.countries, c)
+	}
+}
+
+// matchCountries checks the country terms: only earth records have places.
+func (f *Filter) matchCountries(ev *event.Event) bool {
+	if len(f.countries)+len(f.fromCC)+len(f.toCC) == 0 {
+		return true
+	}
+	if ev.Kind != event.KindEarth {
+		return false
+	}
+	src, dst := EarthCountry(ev, true), EarthCountry(ev, false)
+	for _, c := range f.countries {
+		if c != src && c != dst {
+			return false
+		}
+	}
+	for _, c := range f.fromCC {
+		if c != src {
+			return false
+		}
+	}
+	for _, c := range f.toCC {
+		if c != dst {
+			return false
+		}
+	}
+	return true
+}
+
 func cutTerm(t, name string) (string, bool) {
 	if len(t) > len(name)+1 && strings.HasPrefix(t, name) && (t[len(name)] == ':' || t[len(name)] == '=') {
 		return t[len(name)+1:], true
@@ -207,6 +275,9 @@ func (f *Filter) Match(ev *event.Event) bool {
 		if !p.Contains(ev.Dst.IP) {
 			return false
 		}
+	}
+	if !f.matchCountries(ev) {
+		return false
 	}
 	for _, port := range f.ports {
 		if portIs(ev.SPort.Value, ev.SPort.IsNorm, port) || portIs(ev.DPort.Value, ev.DPort.IsNorm, port) {

@@ -1,0 +1,91 @@
+package console
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/packter/packter/event"
+)
+
+// earth is a PACKTEARTH event between two points (degrees).
+func earth(lat1, lon1, lat2, lon2 float64, flag int, desc string) event.Event {
+	return event.Event{Kind: event.KindEarth, Lat1: lat1, Lon1: lon1, Lat2: lat2, Lon2: lon2, Flag: flag, Desc: desc}
+}
+
+// Points from zone.tab (geo's table): Tokyo, Berlin, São Paulo; and Berlin
+// Mitte as PACKTER 3.0's agents might send it, near but not at the point.
+var (
+	jpToDE   = earth(35.6544, 139.7447, 52.5, 13.3667, 1, "TCP src:1.0.0.7(40000) dst:2.0.0.1(80)")
+	brToJP   = earth(-23.5333, -46.6167, 35.68, 139.69, 3, "")
+	cityToBR = earth(52.52, 13.40, -23.5333, -46.6167, 6, "0123456789abcdef0123456789abcdef-tc")
+)
+
+func TestDescribeEarth(t *testing.T) {
+	for _, tc := range []struct {
+		ev   event.Event
+		want string
+	}{
+		{jpToDE, "TCP SYN from Japan to Germany"}, // the agent's default description says nothing more
+		{brToJP, "UDP from Brazil to Japan"},
+		{cityToBR, "IPv6 TCP SYN from Germany to Brazil"}, // a hash is not read out
+		{earth(35.6544, 139.7447, 52.5, 13.3667, 0, "backup run"), "TCP from Japan to Germany, backup run"},
+	} {
+		got := Describe(&tc.ev)
+		if got != tc.want {
+			t.Errorf("Describe = %q, want %q", got, tc.want)
+		}
+		if strings.Contains(got, "latitude") {
+			t.Errorf("%q reads out coordinates", got)
+		}
+	}
+	if got := EarthCoordinates(&jpToDE); got != "from latitude 35.6544 longitude 139.7447 to latitude 52.5 longitude 13.3667" {
+		t.Errorf("EarthCoordinates = %q", got)
+	}
+}
+
+func TestFilterCountries(t *testing.T) {
+	syn4 := pkt("1.0.0.7", "2.0.0.1", 60000, 80, 1, "TCP src:1.0.0.7(60000) dst:2.0.0.1(80) Japan")
+	all := []event.Event{jpToDE, brToJP, cityToBR, syn4}
+	for _, tc := range []struct {
+		filter string
+		want   []bool
+	}{
+		{"cc:JP", []bool{true, true, false, false}}, // either end; a packet has no country
+		{"CC:de", []bool{true, false, true, false}},
+		{"country:japan", []bool{true, true, false, false}},
+		{"country:united-states", []bool{false, false, false, false}},
+		{"from:JP", []bool{true, false, false, false}},
+		{"to:japan", []bool{false, true, false, false}},
+		{"from germany", []bool{false, false, true, false}},
+		{"to jp", []bool{false, true, false, false}},
+		{"from br to jp udp", []bool{false, true, false, false}},
+		{"src:de dst:br", []bool{false, false, true, false}},
+		{"from 1.0.0.0/8", []bool{false, false, false, true}}, // addresses still work
+		{"japan", []bool{false, false, false, true}},          // a bare word is a word of the description
+	} {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range all {
+				if got := f.Match(&all[i]); got != tc.want[i] {
+					t.Errorf("event %d (%s): Match = %v, want %v", i, Describe(&all[i]), got, tc.want[i])
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"cc:XX", "country:atlantis", "from:nowhere", "to:zz"} {
+		if _, err := ParseFilter(bad); err == nil {
+			t.Errorf("ParseFilter(%q) accepted", bad)
+		}
+	}
+	f, err := ParseFilter("from:jp to:germany tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cityToBR
+	if n := testing.AllocsPerRun(100, func() { f.Match(&ev); f.Match(&jpToDE) }); n != 0 {
+		t.Errorf("Match allocates %v times", n)
+	}
+}
