@@ -18,10 +18,12 @@ import (
 )
 
 // DefaultCapacity is how many events a monitor keeps unless told otherwise:
-// 4 million events take 256 MB of slots, and with the string store (at most
+// 3 million events take 192 MB of slots, and with the string store (at most
 // 16 MB interned, 48 MiB of packet descriptions, 16 MiB of other text) the
-// whole timeline stays under 350 MB.
-const DefaultCapacity = 4_000_000
+// whole timeline stays under 290 MB, leaving the monitor room under its
+// 512 MiB ceiling for a flood in flight (the hostile flood test peaked at
+// 455–464 MiB with 4 million).
+const DefaultCapacity = 3_000_000
 
 // chunkSize entries are allocated at a time, so memory follows use up to the capacity.
 const chunkSize = 1 << 16
