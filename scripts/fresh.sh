@@ -80,6 +80,10 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$tarball"
+# The root must be a mount point of its own: `ip netns exec` (the namespace
+# labs in the tests) remounts / as a slave, which fails on a plain directory.
+mount --bind "$root" "$root"
+mounted+=("$root")
 
 # Apt sources as on this project's machines: deb822 only, no sources.list
 # (the layout an earlier setup.sh failed on).
