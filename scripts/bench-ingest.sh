@@ -11,13 +11,19 @@ shift || true
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(100000 200000 300000 400000)
 go build -o bin/packter ./cmd/packter
-port=$((20000 + RANDOM % 20000))
 printf '%-12s %-10s %-12s %-12s %-10s %s\n' "records/s" "per dgram" "datagrams" "handled" "dropped" "loss"
 for rate in "${rates[@]}"; do
 	err=$(mktemp)
-	bin/packter monitor --accessible --no-audio --voice none --listen 127.0.0.1:$port --timeline 2000000 >/dev/null 2>"$err" </dev/null &
+	bin/packter monitor --accessible --no-audio --voice none --listen 127.0.0.1:0 --timeline 2000000 >/dev/null 2>"$err" </dev/null &
 	mon=$!
-	sleep 0.5
+	# The monitor picks a free port and says which.
+	port=
+	for _ in $(seq 200); do
+		port=$(sed -nE 's/.*listening on UDP 127\.0\.0\.1:([0-9]+).*/\1/p' "$err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || { echo "bench-ingest: the monitor did not start: $(cat "$err")" >&2; exit 1; }
 	out=$(bin/packter send -v 127.0.0.1:$port --bulk "$per" --pps "$rate" --duration 5s)
 	# wait for the socket queue to drain
 	hex=$(printf ':%04X' $port)
@@ -28,7 +34,7 @@ for rate in "${rates[@]}"; do
 	done
 	kill -TERM $mon
 	wait $mon || true
-	line=$(grep 'packter monitor:' "$err")
+	line=$(grep 'packter monitor: .* datagrams,' "$err")
 	dgs=$(echo "$out" | sed -E 's/.* in ([0-9]+) datagrams.*/\1/')
 	handled=$(echo "$line" | sed -E 's/.*: ([0-9]+) datagrams.*/\1/')
 	dropped=$(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')
@@ -36,5 +42,4 @@ for rate in "${rates[@]}"; do
 	printf '%-12s %-10s %-12s %-12s %-10s %s\n' "$achieved" "$per" "$dgs" "$handled" "$dropped" \
 		"$(awk -v d="$dropped" -v s="$dgs" 'BEGIN { printf "%.3f%%", s ? 100*d/s : 0 }')"
 	rm -f "$err"
-	port=$((port + 1))
 done
