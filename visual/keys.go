@@ -24,6 +24,7 @@ const (
 	ActHelp
 	ActQuit
 	ActReadout // toggles the frame rate and in-flight readout
+	ActGlobe   // switches between the two boards and the globe (globe.go)
 )
 
 // Binding ties keys (Ebiten key names) to an action, with its help text: one
@@ -55,6 +56,7 @@ var KeyMap = []Binding{
 	{Keys: []string{"Equal", "NumpadAdd", "PageUp"}, Action: ActZoomIn, Help: "zoom in (also the mouse wheel)"},
 	{Keys: []string{"Minus", "NumpadSubtract", "PageDown"}, Action: ActZoomOut, Help: "zoom out"},
 	{Keys: []string{"R", "Home"}, Action: ActResetView, Help: "reset the view"},
+	{Keys: []string{"G"}, Action: ActGlobe, Help: "globe view (PACKTEARTH records) / the two boards"},
 	{Keys: []string{"H"}, Action: ActReadout, Help: "show / hide the frame rate and balls in flight"},
 	{Keys: []string{"F1", "Slash"}, Action: ActHelp, Help: "show / hide this help (also ?)"},
 	{Keys: []string{"Q"}, Action: ActQuit, Help: "quit the board"},

@@ -68,7 +68,7 @@ type Stats struct {
 	Live     int    // balls in flight
 	Drawn    int    // balls drawn one by one at the last Vertices (Live when within budget)
 	Cells    int    // density cells drawn for the balls not drawn one by one (0 within budget)
-	Received uint64 // packet events received
+	Received uint64 // packet events received (earth records in a globe view)
 	Dropped  uint64 // packet events not drawn because MaxBalls were in flight
 }
 
@@ -116,6 +116,8 @@ type Model struct {
 	stats Stats
 
 	shapeColor [Missile + 1][4]float32
+
+	globe bool // a globe view: earth records fly in arcs (globe.go)
 }
 
 // New returns an empty board on a w×h screen.
@@ -147,7 +149,10 @@ func New(cfg Config, w, h int) *Model {
 // now); one that has already landed is counted but not drawn.
 func (m *Model) Receive(ev *event.Event) {
 	switch ev.Kind {
-	case event.KindPacket:
+	case event.KindPacket, event.KindEarth:
+		if !m.takes(ev.Kind) { // the boards draw packets, the globe earth records
+			return
+		}
 		m.stats.Received++
 		born := m.scene
 		if !ev.Time.IsZero() {
@@ -183,8 +188,7 @@ func (m *Model) Receive(ev *event.Event) {
 	case event.KindSky:
 		m.sky = ev.File
 	}
-	// Sound, sound effects and voice belong to the monitor; earth records
-	// have no place on the two boards.
+	// Sound, sound effects and voice belong to the monitor.
 }
 
 func (m *Model) setEpoch(t time.Time) {
@@ -197,7 +201,7 @@ func (m *Model) spawn(ev *event.Event, born float64) {
 		m.stats.Dropped++
 		return
 	}
-	a, b := SenderPoint(ev), ReceiverPoint(ev)
+	a, b := m.ends(ev)
 	m.nextID++
 	shape := shapeOf(ev.Class(), ev.Flood())
 	m.balls = append(m.balls, ball{a: a, d: b.Sub(a), born: born, id: m.nextID, shape: shape})
@@ -341,6 +345,9 @@ func (m *Model) Messages(dst []Message) []Message { return append(dst, m.msgs...
 // position is where ball b is at scene time t.
 func (m *Model) position(b *ball) Vec3 {
 	k := float32(clamp01((m.scene - b.born) * m.invFly))
+	if m.globe {
+		return arcAt(b.a, b.d, k)
+	}
 	return Vec3{b.a.X + b.d.X*k, b.a.Y + b.d.Y*k, b.a.Z + b.d.Z*k}
 }
 
@@ -385,6 +392,9 @@ func (m *Model) Pick(sx, sy float32) bool {
 	best, bestT := -1, float32(math.Inf(1))
 	for i := range m.balls {
 		p := m.position(&m.balls[i])
+		if m.globe && hiddenByGlobe(o, p) {
+			continue // behind the globe: what is seen there is the globe
+		}
 		v := p.Sub(o)
 		t := v.Dot(dir)
 		if t < nearPlane || t >= bestT {

@@ -121,21 +121,37 @@ func sampled(id uint64, thr uint32) bool { return uint32((id*0x9E3779B97F4A7C15)
 type projector struct {
 	ex, ey, ez, rx, ry, rz, ux, uy, uz, fx, fy, fz, cx, cy, focal float32
 	scene, inv                                                    float64
+	globe                                                         bool
 }
 
 func (m *Model) projector() projector {
 	c := &m.Cam
 	return projector{c.eye.X, c.eye.Y, c.eye.Z, c.r.X, c.r.Y, c.r.Z, c.u.X, c.u.Y, c.u.Z,
-		c.f.X, c.f.Y, c.f.Z, c.cx, c.cy, c.focal, m.scene, m.invFly}
+		c.f.X, c.f.Y, c.f.Z, c.cx, c.cy, c.focal, m.scene, m.invFly, m.globe}
 }
 
 // project returns b's position relative to the eye, and its depth.
 func (p *projector) project(b *ball) (px, py, pz, depth float32) {
 	k := float32((p.scene - b.born) * p.inv)
 	k = min(max(k, 0), 1) // born a little after the clock (clock skew): at the sender
+	if p.globe {
+		return p.projectArc(b, k)
+	}
 	px = b.a.X + b.d.X*k - p.ex
 	py = b.a.Y + b.d.Y*k - p.ey
 	pz = b.a.Z + b.d.Z*k - p.ez
+	return px, py, pz, px*p.fx + py*p.fy + pz*p.fz
+}
+
+// projectArc is project for a globe view's arcs; a ball the globe hides is
+// put behind the eye, so it is not drawn.
+func (p *projector) projectArc(b *ball, k float32) (px, py, pz, depth float32) {
+	eye := Vec3{p.ex, p.ey, p.ez}
+	q := arcAt(b.a, b.d, k)
+	if hiddenByGlobe(eye, q) {
+		return 0, 0, 0, -1
+	}
+	px, py, pz = q.X-p.ex, q.Y-p.ey, q.Z-p.ez
 	return px, py, pz, px*p.fx + py*p.fy + pz*p.fz
 }
 
