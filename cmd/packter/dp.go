@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/packter/packter/bus"
 	"github.com/packter/packter/intertrack"
 )
 
@@ -40,6 +41,8 @@ func runDP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the agents' answers")
+	var nopts bus.ClientOptions
+	nopts.Register(fs, "NATS `URL[,URL…]` for agents named nats:ASN (their digests over request/reply, across sites)")
 	verbose := fs.Bool("verbose", false, "log every trace")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -57,10 +60,28 @@ func runDP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	return intertrack.RunDP(ctx, intertrack.DPConfig{
-		Listen: *listen, Agents: agents, Links: links, Home: uint32(*home), QueryTimeout: *timeout,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-	})
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg := intertrack.DPConfig{Listen: *listen, Agents: agents, Links: links, Home: uint32(*home), QueryTimeout: *timeout, Logger: log}
+	if nopts.URLs != "" {
+		if err := nopts.Check(); err != nil {
+			return usageError{err}
+		}
+		nopts.Logger = log
+		nc, err := bus.Connect(ctx, nopts)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		// Agents named nats:ASN are asked over NATS; the rest over TCP.
+		cfg.Dialer = &bus.DigestDialer{NC: nc}
+	} else {
+		for as, addr := range agents {
+			if strings.HasPrefix(addr, "nats:") {
+				return usagef("--agent %d=%s needs --nats URL", as, addr)
+			}
+		}
+	}
+	return intertrack.RunDP(ctx, cfg)
 }
 
 // parseASN reads an AS number, plain (65001) or with PACKTER's "AS" prefix.
