@@ -299,6 +299,14 @@ func (o *Options) check() error {
 	if o.MemLimit == 0 {
 		o.MemLimit = DefaultMemLimit
 	}
+	if o.NATS.Client.URLs != "" {
+		if o.NATS.Since < 0 {
+			return usagef("--nats-since must not be negative")
+		}
+		if err := o.NATS.Client.Check(); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	return nil
 }
 
