@@ -34,6 +34,7 @@ func run(ctx context.Context, o opts.Options, log *slog.Logger) error {
 	}
 	m := visual.New(visual.Config{Fly: o.Fly, MaxBalls: o.MaxBalls, Budget: budget}, o.Width, o.Height)
 	g := newGame(ctx, o, m, assets, log)
+	g.useGlobe(visual.NewGlobe(visual.Config{Fly: o.Fly, MaxBalls: o.MaxBalls, Budget: budget}, o.Width, o.Height), o.Globe)
 	g.trace = func(ctx context.Context, ev *event.Event) error {
 		return intertrack.LaunchTrace(ctx, ev, o.TCPort)
 	}

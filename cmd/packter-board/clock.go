@@ -65,8 +65,8 @@ func (g *game) step() {
 	switch {
 	case g.synth != nil:
 		now := g.now()
-		g.m.SetClock(visual.Clock{Time: now, Live: true, Speed: 1}, now)
-		g.synth.tick(g.m, now)
+		g.setClock(visual.Clock{Time: now, Live: true, Speed: 1}, now)
+		g.synth.tick(g.boards, now)
 	case g.player != nil:
 		g.stepStandalone()
 	default:
@@ -84,10 +84,10 @@ func (g *game) stepStandalone() {
 	if g.control.Holding() {
 		c.Live, c.Speed = false, 0
 	}
-	g.m.SetClock(c, now)
+	g.setClock(c, now)
 	for i := range f.Events {
 		g.clk.see(&f.Events[i])
-		g.m.Receive(&f.Events[i])
+		g.receive(&f.Events[i])
 	}
 }
 
@@ -102,14 +102,14 @@ func (g *game) stepFed() {
 	if t.Reset {
 		r := c.line
 		r.Reset = true
-		g.m.SetClock(r, wall)
+		g.setClock(r, wall)
 	}
 	for i := range q {
-		if !c.has && !c.hasOffset && q[i].Kind == event.KindPacket {
+		if !c.has && !c.hasOffset && (q[i].Kind == event.KindPacket || q[i].Kind == event.KindEarth) {
 			c.offset, c.hasOffset = q[i].Time.Sub(wall), true
 		}
 		c.see(&q[i])
-		g.m.Receive(&q[i])
+		g.receive(&q[i])
 	}
 	g.buf = q
 	switch {
@@ -121,16 +121,16 @@ func (g *game) stepFed() {
 			speed = 1
 		}
 		line.Time = line.Time.Add(time.Duration(float64(min(wall.Sub(c.lineAt), lineLead)) * speed))
-		g.m.SetClock(line, wall)
+		g.setClock(line, wall)
 	case c.hasOffset:
 		now := g.now()
-		g.m.SetClock(visual.Clock{Time: now, Live: true, Speed: 1}, now)
+		g.setClock(visual.Clock{Time: now, Live: true, Speed: 1}, now)
 	}
 }
 
 // see notes the newest packet time (messages may carry another clock's time).
 func (c *clockState) see(ev *event.Event) {
-	if ev.Kind == event.KindPacket && ev.Time.After(c.latest) {
+	if (ev.Kind == event.KindPacket || ev.Kind == event.KindEarth) && ev.Time.After(c.latest) {
 		c.latest = ev.Time
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
+	"github.com/packter/packter/event"
 	"github.com/packter/packter/visual"
 )
 
@@ -27,7 +28,11 @@ const charW, lineH = 6, 16
 
 func (g *game) Draw(screen *ebiten.Image) {
 	g.drawSky(screen)
-	g.drawBoards(screen)
+	if g.m.Globe() {
+		g.drawGlobe(screen)
+	} else {
+		g.drawBoards(screen)
+	}
 
 	start := time.Now()
 	vs := g.vertices(g.m.Vertices())
@@ -199,7 +204,11 @@ func (g *game) drawSelection(screen *ebiten.Image) {
 }
 
 func (g *game) drawLabels(screen *ebiten.Image) {
-	for _, l := range g.labels {
+	labels := g.labels
+	if g.m.Globe() {
+		labels = g.globeLabels()
+	}
+	for _, l := range labels {
 		x, y, _, ok := g.m.Cam.Project(l.At)
 		if !ok {
 			continue
@@ -273,6 +282,9 @@ func (g *game) drawStatus(screen *ebiten.Image) {
 	info := []string{
 		"selected: " + ev.Src.String() + fmt.Sprintf(" (%s) -> ", ev.SPort.AppendText(nil)) + ev.Dst.String() + fmt.Sprintf(" (%s)", ev.DPort.AppendText(nil)),
 		fmt.Sprintf("flag %d", ev.Flag),
+	}
+	if ev.Kind == event.KindEarth {
+		info[0] = "selected: " + earthEnds(ev)
 	}
 	if ev.Model != "" {
 		info[1] = "model " + ev.Model

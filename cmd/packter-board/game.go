@@ -34,7 +34,9 @@ const tps = 60
 type game struct {
 	ctx    context.Context
 	o      opts.Options
-	m      *visual.Model
+	m      *visual.Model // the view shown: boards or globe (globe.go)
+	boards *visual.Model
+	globe  *visual.Model
 	inbox  *visual.Inbox
 	buf    []event.Event
 	assets *visual.Assets
@@ -60,12 +62,14 @@ type game struct {
 	evs                []ebiten.Vertex // only when the layouts differ
 	boardVs            []ebiten.Vertex
 
-	keys     []binding
-	labels   []visual.Label // the scene's fixed parts, made once
-	grid     []visual.Segment
-	legend   []visual.LegendEntry
-	pictures map[string]*ebiten.Image // nil value: failed to load
-	help     bool
+	keys      []binding
+	labels    []visual.Label // the scene's fixed parts, made once
+	grid      []visual.Segment
+	globeGrid []visual.Segment // the globe's (globe.go)
+	places    []visual.Place
+	legend    []visual.LegendEntry
+	pictures  map[string]*ebiten.Image // nil value: failed to load
+	help      bool
 
 	notice      string
 	noticeUntil time.Time
@@ -89,7 +93,7 @@ type game struct {
 }
 
 func newGame(ctx context.Context, o opts.Options, m *visual.Model, assets *visual.Assets, log *slog.Logger) *game {
-	g := &game{ctx: ctx, o: o, m: m, assets: assets, log: log, readout: o.Readout,
+	g := &game{ctx: ctx, o: o, m: m, boards: m, assets: assets, log: log, readout: o.Readout,
 		inbox:      visual.NewInbox(1 << 16),
 		pictures:   map[string]*ebiten.Image{},
 		indices:    visual.QuadIndices(visual.MaxQuadsPerBatch),
@@ -298,6 +302,8 @@ func (g *game) act(a visual.Action) {
 		m.Cam.Reset()
 	case visual.ActHelp:
 		g.help = !g.help
+	case visual.ActGlobe:
+		g.toggleView()
 	}
 }
 

@@ -29,6 +29,8 @@ Flags:
   --budget N          balls drawn one by one at most, the rest as density
                       (default 0: adapt to keep 30 frames a second, from 50000)
   --history N         records kept for rewinding when standalone (default 1000000)
+  --globe             start on the globe (G switches): PACKTEARTH records
+                      fly between countries, as on PACKTER 3.0's globe
   --readout           start with the frame rate readout shown (H), also
                       printed on stderr once a second as "status: ... fps=..."
   --screenshot PNG    write frame --frames as a PNG and exit
@@ -44,7 +46,8 @@ Flags:
 Keys: click selects a ball, drag turns the view, the wheel zooms; T traces the
 selected packet; Tab/N next, Shift+Tab previous; Space pauses, B rewinds 10 s,
 L goes live; arrows/WASD turn, +/- zoom, R resets the view; H shows the frame
-rate and balls in flight; F1 or ? shows all keys.
+rate and balls in flight; G shows the globe (PACKTEARTH records) or the
+boards; F1 or ? shows all keys.
 
 The status line says LIVE, REWIND -0:42 x1 (playing back 42 s behind) or
 PAUSED -0:42, and "showing N of M in flight" when not every ball is drawn.

@@ -46,6 +46,7 @@ type Options struct {
 	Measure     time.Duration
 	Vsync       bool
 	Readout     bool // start with the FPS readout shown (and print it on stderr)
+	Globe       bool // start on the globe view (G switches)
 	Debug       bool // -d: debug log and the X library's own messages on stderr
 }
 
@@ -74,6 +75,7 @@ func Parse(args []string) (Options, error) {
 	fs.DurationVar(&o.Measure, "measure", 0, "")
 	fs.BoolVar(&o.Vsync, "vsync", true, "")
 	fs.BoolVar(&o.Readout, "readout", false, "")
+	fs.BoolVar(&o.Globe, "globe", false, "")
 	fs.BoolVar(&o.Debug, "d", false, "")
 	if err := fs.Parse(args); err != nil {
 		return o, err
