@@ -449,5 +449,10 @@ func (c *core) statusText() string {
 	if c.trace.status != "" {
 		b.WriteString(". Trace " + c.trace.status)
 	}
+	if c.extra != nil {
+		if x := c.extra(); x != "" {
+			b.WriteString(". " + x)
+		}
+	}
 	return b.String()
 }

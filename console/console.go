@@ -77,6 +77,9 @@ type Config struct {
 	Sound    Sound
 	Speech   Speaker
 	Tracer   Tracer
+	// Status, when set, adds a line about other inputs to the status and
+	// to `i` (for example which sites a message bus hears).
+	Status func() string
 	// Playhead is shared with the other views; nil: the console keeps its own.
 	Playhead Playhead
 

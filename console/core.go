@@ -24,6 +24,7 @@ type core struct {
 	tl         Timeline
 	ph         Playhead
 	tracer     Tracer
+	extra      func() string // Config.Status
 	keys       KeyMap
 	now        func() time.Time
 	accessible bool
@@ -75,6 +76,7 @@ func newCore(cfg Config) *core {
 		tl:         cfg.Timeline,
 		ph:         cfg.Playhead,
 		tracer:     cfg.Tracer,
+		extra:      cfg.Status,
 		keys:       DefaultKeyMap(),
 		now:        cfg.Now,
 		accessible: cfg.Accessible,

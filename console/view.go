@@ -89,7 +89,13 @@ func (m *model) View() tea.View {
 	}
 	add(m.st.render(m.st.title, title) + m.st.render(m.st.dim, " │ ? help  q quit"))
 	add(m.countsLine())
-	add("Sound: " + c.sound.text() + " │ verbosity " + string(c.verbosity))
+	status := "Sound: " + c.sound.text() + " │ verbosity " + string(c.verbosity)
+	if c.extra != nil {
+		if x := c.extra(); x != "" {
+			status += " │ " + x
+		}
+	}
+	add(status)
 	body := m.height - listTop - 1
 	cursorY := len(lines) + body // the status line, unless a row is selected
 	switch {

@@ -352,6 +352,10 @@ func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) c
 	if s.Sound != nil {
 		cfg.Sound = s.Sound
 	}
+	if src := s.NATS; src != nil {
+		// Which sites are heard, said with the status.
+		cfg.Status = func() string { return bus.Summary(src.Sites(), time.Now(), time.Minute) }
+	}
 	return cfg
 }
 
