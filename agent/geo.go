@@ -75,7 +75,10 @@ type earthOut struct {
 	window time.Duration
 	max    int
 	now    func() time.Time
-	buf    []byte // the pending datagram, header included
+	buf    []byte   // the pending datagram, header included
+	tail   []byte   // one line's FLAG,DESCRIPTION being formatted
+	line   []byte   // a line carried over to the next bulk datagram
+	coords [][]byte // by country (coordText)
 	lines  int
 	first  time.Time
 	rec    protocol.EarthRecord
@@ -92,37 +95,43 @@ func withGeo(cfg *Config, out output, db *geo.DB) output {
 		max -= len("PACKTERAGENT ,1234567890,\n") + len(cfg.Auth.AgentID) + 64 // as protocol.Sender counts it
 	}
 	return &earthOut{output: out, db: db, home: home, window: cfg.Output.Bulk, max: max, now: cfg.Now,
-		buf: make([]byte, 0, cfg.Output.BulkMax), places: newPlaces(db)}
+		buf: make([]byte, 0, cfg.Output.BulkMax), coords: coordText(), places: newPlaces(db)}
 }
 
 const earthHeader = "PACKTEARTH\n"
+
+// zeroCoords is how AppendEarth writes four zero coordinates: what precedes
+// a line's FLAG,DESCRIPTION when it is formatted with none.
+const zeroCoords = "0,0,0,0,"
 
 func (o *earthOut) record(ts time.Time, rec *protocol.Record) error {
 	if err := o.output.record(ts, rec); err != nil {
 		return err
 	}
-	lat1, lon1, ok1 := o.point(rec.Src)
-	lat2, lon2, ok2 := o.point(rec.Dst)
-	if !ok1 || !ok2 {
+	src, dst := o.place(rec.Src), o.place(rec.Dst)
+	if o.coords[src] == nil || o.coords[dst] == nil {
 		return nil
 	}
+	// The line is AppendEarth's, byte for byte: each end's "LAT,LON," text
+	// made once per country (formatting four floats costs more than all
+	// the rest), then FLAG,DESCRIPTION as AppendEarth writes them.
 	e := &o.rec
-	e.Lat1, e.Lon1, e.Lat2, e.Lon2 = lat1, lon1, lat2, lon2
 	e.Flag, e.Model, e.Desc = rec.Flag, rec.Model, rec.Desc
+	o.tail = protocol.AppendEarth(o.tail[:0], *e)
+	tail := o.tail[len(earthHeader)+len(zeroCoords):]
 	mark := len(o.buf)
 	if mark == 0 {
 		o.buf = append(o.buf, earthHeader...)
 		mark = len(o.buf)
 	}
-	// protocol.AppendEarth's line, without its header.
-	o.buf = protocol.AppendEarth(o.buf, *e)
-	o.buf = append(o.buf[:mark], o.buf[mark+len(earthHeader):]...)
+	o.buf = append(append(append(o.buf, o.coords[src]...), o.coords[dst]...), tail...)
 	o.lines++
 	if o.window <= 0 {
 		return o.send()
 	}
 	if len(o.buf) > o.max && o.lines > 1 {
-		line := append([]byte(nil), o.buf[mark:]...)
+		line := append(o.line[:0], o.buf[mark:]...)
+		o.line = line
 		o.buf, o.lines = o.buf[:mark], o.lines-1
 		if err := o.send(); err != nil {
 			return err
@@ -140,17 +149,32 @@ func (o *earthOut) record(ts time.Time, rec *protocol.Record) error {
 	return nil
 }
 
-// point is where an address is drawn: its country's point, home for local
-// addresses when configured.
-func (o *earthOut) point(a protocol.Addr) (lat, lon float64, ok bool) {
+// place is the country an address is drawn in: home for local addresses
+// when configured; Unknown for a decimal position, which is no address.
+func (o *earthOut) place(a protocol.Addr) geo.Country {
 	if !a.IP.IsValid() {
-		return 0, 0, false // a decimal position, not an address
+		return geo.Unknown
 	}
 	c := o.db.Lookup(a.IP)
 	if c == geo.Local {
 		c = o.home
 	}
-	return c.Point()
+	return c
+}
+
+// coordText is every country's "LAT,LON," as AppendEarth writes it; nil for
+// Unknown, Local and countries without a point.
+func coordText() [][]byte {
+	t := make([][]byte, geo.NumCountries)
+	for c := range t {
+		if lat, lon, ok := geo.Country(c).Point(); ok {
+			b := strconv.AppendFloat(nil, lat, 'f', -1, 64)
+			b = append(b, ',')
+			b = strconv.AppendFloat(b, lon, 'f', -1, 64)
+			t[c] = append(b, ',')
+		}
+	}
+	return t
 }
 
 func (o *earthOut) send() error {

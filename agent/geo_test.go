@@ -2,12 +2,14 @@ package agent
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packter/packter/detect"
 	"github.com/packter/packter/geo"
 	"github.com/packter/packter/protocol"
 )
@@ -153,5 +155,41 @@ func TestGeoConfigErrors(t *testing.T) {
 	_, err := Run(t.Context(), Config{Output: OutputConfig{PrintOnly: true}, Geo: GeoConfig{Spec: "/nonexistent/geoip"}, Input: InputConfig{Reader: strings.NewReader("")}})
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/geoip") {
 		t.Errorf("missing database: %v", err)
+	}
+}
+
+// TestGeoRecordAllocatesNothing: the earth record beside each record, and
+// the alert words' source tally, cost no allocation per packet.
+func TestGeoRecordAllocatesNothing(t *testing.T) {
+	cfg := Config{Geo: GeoConfig{DB: geoTestDB(t)}}
+	cfg.defaults()
+	o := withGeo(&cfg, funcOut(func(time.Time, *protocol.Record) error { return nil }), cfg.Geo.DB).(*earthOut)
+	rec := protocol.Record{Src: protocol.AddrFrom(netip.MustParseAddr("1.0.0.7")), Dst: protocol.AddrFrom(netip.MustParseAddr("5.1.2.3")),
+		SPort: protocol.PortFrom(40000), DPort: protocol.PortFrom(80), Flag: 1, Desc: []byte("TCP src:1.0.0.7(40000) dst:5.1.2.3(80)")}
+	src := netip.MustParseAddr("5.1.2.3")
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := o.record(time.Time{}, &rec); err != nil {
+			t.Fatal(err)
+		}
+		o.places.observe(src, detect.Classify(6, 0x02))
+	}); n != 0 {
+		t.Errorf("%v allocations per record", n)
+	}
+	if got := o.places.From(detect.SYN); got != "Brazil" {
+		t.Errorf("From(SYN) = %q after SYNs from Brazil", got)
+	}
+}
+
+// BenchmarkGeoRecord is the per-record cost --geoip adds on the send path:
+// two lookups and one PACKTEARTH line (the datagram itself is not sent).
+func BenchmarkGeoRecord(b *testing.B) {
+	cfg := Config{Geo: GeoConfig{DB: geoTestDB(b)}}
+	cfg.defaults()
+	o := withGeo(&cfg, funcOut(func(time.Time, *protocol.Record) error { return nil }), cfg.Geo.DB).(*earthOut)
+	rec := protocol.Record{Src: protocol.AddrFrom(netip.MustParseAddr("1.0.0.7")), Dst: protocol.AddrFrom(netip.MustParseAddr("5.1.2.3")),
+		SPort: protocol.PortFrom(40000), DPort: protocol.PortFrom(80), Flag: 1, Desc: []byte("TCP src:1.0.0.7(40000) dst:5.1.2.3(80)")}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = o.record(time.Time{}, &rec)
 	}
 }
