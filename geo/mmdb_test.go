@@ -76,3 +76,18 @@ func TestMMDBCorrupt(t *testing.T) {
 		t.Fatal("a corrupt .mmdb was accepted")
 	}
 }
+
+// FuzzReadMMDB: a database of any bytes is refused or read, never a panic
+// (maxminddb's reader checks its offsets; this checks our walk over it).
+func FuzzReadMMDB(f *testing.F) {
+	f.Add(append([]byte("junk"), mmdbMagic...)) // the marker and nothing valid
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b Builder
+		if err := b.ReadMMDB(data, "fuzz"); err != nil {
+			return
+		}
+		if db, err := b.Build(); err == nil {
+			_ = db.Lookup(netip.MustParseAddr("1.0.0.1"))
+		}
+	})
+}
