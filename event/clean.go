@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -22,10 +23,7 @@ func AppendClean(dst, src []byte, max int) []byte {
 	start := len(dst)
 	// Printable ASCII, the common case, is copied in runs.
 	for i := 0; i < len(src); {
-		j := i
-		for j < len(src) && src[j] >= 0x20 && src[j] < 0x7F {
-			j++
-		}
+		j := i + printableRun(src[i:])
 		if j > i {
 			if len(dst)-start+(j-i) > max {
 				dst = append(dst, src[i:min(j, i+max+1-(len(dst)-start))]...)
@@ -105,4 +103,26 @@ func appendCut(dst []byte, start, max int) []byte {
 		end--
 	}
 	return append(dst[:end], ell...)
+}
+
+// printableRun is how many bytes at the start of b are printable ASCII
+// (0x20–0x7E), eight at a time where it can: descriptions are mostly that.
+func printableRun(b []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	n := 0
+	for ; n+8 <= len(b); n += 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		// A byte below 0x20 borrows when 0x20 is taken from it; a byte of
+		// 0x7F or more has its high bit set once 1 is added (or before).
+		if (x-0x20*ones)&^x&highs != 0 || (x|(x+ones))&highs != 0 {
+			break
+		}
+	}
+	for n < len(b) && b[n] >= 0x20 && b[n] < 0x7F {
+		n++
+	}
+	return n
 }

@@ -68,3 +68,33 @@ func FuzzAppendClean(f *testing.F) {
 		}
 	})
 }
+
+// printableRun agrees with a byte-by-byte scan on every byte value at every
+// position of an eight-byte word and beyond.
+func TestPrintableRun(t *testing.T) {
+	slow := func(b []byte) int {
+		n := 0
+		for n < len(b) && b[n] >= 0x20 && b[n] < 0x7F {
+			n++
+		}
+		return n
+	}
+	for v := 0; v < 256; v++ {
+		for pos := 0; pos < 20; pos++ {
+			b := []byte(strings.Repeat("a", 20))
+			b[pos] = byte(v)
+			if got, want := printableRun(b), slow(b); got != want {
+				t.Fatalf("byte %#x at %d: %d, want %d", v, pos, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkAppendClean(b *testing.B) {
+	src := []byte("TCP src:192.168.10.22(33355) dst:93.184.216.34(443) [S.]")
+	dst := make([]byte, 0, 256)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		dst = AppendClean(dst[:0], src, MaxDesc)
+	}
+}
