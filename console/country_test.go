@@ -1,10 +1,13 @@
 package console
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/protocol"
 )
 
 // earth is a PACKTEARTH event between two points (degrees).
@@ -87,5 +90,31 @@ func TestFilterCountries(t *testing.T) {
 	ev := cityToBR
 	if n := testing.AllocsPerRun(100, func() { f.Match(&ev); f.Match(&jpToDE) }); n != 0 {
 		t.Errorf("Match allocates %v times", n)
+	}
+}
+
+// An agent with --geoip sends a PACKTEARTH beside each record: accessible
+// mode says the two as one line, the packet with its countries.
+func TestEarthFoldedIntoItsPacket(t *testing.T) {
+	r := newRig(t, 0, true)
+	r.clock = r.clock.Add(2 * time.Second)
+	at := r.clock.Add(-time.Second)
+	pkt := event.Event{Time: at, Kind: event.KindPacket, Flag: 1, Desc: jpToDE.Desc,
+		Src: protocol.AddrFrom(netip.MustParseAddr("1.0.0.7")), Dst: protocol.AddrFrom(netip.MustParseAddr("2.0.0.1")),
+		SPort: protocol.PortFrom(40000), DPort: protocol.PortFrom(80)}
+	e := jpToDE
+	e.Time = at
+	r.tl.Append(&pkt)
+	r.tl.Append(&e)
+	r.c.refresh()
+	var lines []string
+	for _, n := range r.c.takeNotes() {
+		if n.kind == noteEvent {
+			lines = append(lines, n.text)
+		}
+	}
+	want := "TCP SYN from 1.0.0.7 port 40000 to 2.0.0.1 port 80, from Japan to Germany"
+	if len(lines) != 1 || lines[0] != want {
+		t.Errorf("lines %q, want one: %q", lines, want)
 	}
 }

@@ -64,9 +64,17 @@ func (s *summarizer) lines(rd *reader, first, next uint64, f *Filter, now time.T
 		return nil
 	}
 	var out []string
+	var last event.Event // the packet of the previous line
 	rd.each(from, next, false, func(_ uint64, ev *event.Event) bool {
-		if ev.Kind == event.KindPacket && f.Match(ev) {
+		switch {
+		case ev.Kind == event.KindPacket && f.Match(ev):
 			out = append(out, Describe(ev))
+			last = *ev
+		case ev.Kind == event.KindEarth && len(out) > 0 && sameRecord(&last, ev):
+			// An agent with --geoip sends the record's PACKTEARTH beside it:
+			// one line says both, "…, from Japan to Germany".
+			out[len(out)-1] += ", from " + EarthCountry(ev, true).Name() + " to " + EarthCountry(ev, false).Name()
+			last = event.Event{}
 		}
 		return true
 	})
@@ -205,4 +213,10 @@ func summary(from, to *timeline.Counts, when string) string {
 		fmt.Fprintf(&b, "; %d incidents", d)
 	}
 	return b.String()
+}
+
+// sameRecord reports whether an earth record is the packet record just before
+// it, sent again with its countries' points (same flag and description).
+func sameRecord(pkt, earth *event.Event) bool {
+	return pkt.Kind == event.KindPacket && pkt.Flag == earth.Flag && pkt.Model == earth.Model && pkt.Desc == earth.Desc && pkt.Time.Equal(earth.Time)
 }
