@@ -26,7 +26,7 @@ need+=(libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libgl1-
 need+=(espeak-ng)
 backports=()
 if [ "${1:-}" = test ]; then
-	need+=(tmux xvfb xauth sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps libxml2-utils xdotool openssl python3)
+	need+=(tmux xvfb xauth sox tshark tcpdump tcpreplay softflowd pmacct iproute2 procps libxml2-utils xdotool openssl python3 tor-geoipdb)
 	need+=(speech-dispatcher speech-dispatcher-espeak-ng)
 	backports+=(suricata)
 fi
