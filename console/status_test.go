@@ -3,6 +3,8 @@ package console
 import (
 	"strings"
 	"testing"
+
+	"github.com/packter/packter/event"
 )
 
 // Another input's status (which NATS sites are heard) is in `i` and on screen.
@@ -12,5 +14,29 @@ func TestExtraStatus(t *testing.T) {
 	notes, _ := r.press("i")
 	if got := lastOf(notes, noteAnnounce); !strings.HasSuffix(got, ". sites: tokyo (2 s ago), osaka (now)") {
 		t.Errorf("status %q", got)
+	}
+}
+
+// A trace launched elsewhere (the board's T) is answered here too: its
+// verdict becomes the one outcome line, said once.
+func TestTraceLaunchedElsewhere(t *testing.T) {
+	r := newRig(t, 3, false)
+	at := r.clock
+	r.tl.Append(&event.Event{Time: at, Kind: event.KindMessage, Text: "Traceback trial succeeded<br>Depth 0: found AS:64500"})
+	r.tl.Append(&event.Event{Time: at, Kind: event.KindVoice, Text: "Traceback succeeded: the packet came from AS 64540, through AS 64510"})
+	r.c.refresh()
+	var outcome []string
+	for _, n := range r.c.takeNotes() {
+		if n.kind == noteAnnounce {
+			outcome = append(outcome, n.text)
+		}
+	}
+	want := "Trace succeeded: the packet came from AS 64540, through AS 64510"
+	if len(outcome) != 1 || outcome[0] != want {
+		t.Fatalf("announced %q, want %q", outcome, want)
+	}
+	said := r.speech.Said()
+	if len(said) == 0 || said[len(said)-1].Text != want {
+		t.Errorf("not said: %+v", said)
 	}
 }

@@ -83,19 +83,29 @@ func (t *traceState) observe(ev *event.Event) (consumed bool, outcome string) {
 	if !containsFold(text, "trace") && ev.Kind != event.KindTrace {
 		return false, ""
 	}
-	if !t.pending {
-		return !t.doneAt.IsZero() && ev.Time.Sub(t.doneAt) < traceLinger && !ev.Time.Before(t.doneAt), ""
-	}
-	if ev.Time.Before(t.at) {
-		return false, ""
-	}
 	verdict := ""
 	switch {
 	case containsFold(text, "succeeded"):
 		verdict = "succeeded"
 	case containsFold(text, "failed"):
 		verdict = "failed"
-	default:
+	}
+	if !t.pending {
+		if !t.doneAt.IsZero() && ev.Time.Sub(t.doneAt) < traceLinger && !ev.Time.Before(t.doneAt) {
+			return true, "" // the client's other reports of the outcome said
+		}
+		if ev.Kind == event.KindVoice && verdict != "" {
+			// A trace launched elsewhere (the board's T, another viewer): its
+			// outcome is said here too, once.
+			t.what = ""
+			return true, t.finish(ev.Time, "Trace "+voiceVerdict(text, verdict))
+		}
+		return false, ""
+	}
+	if ev.Time.Before(t.at) {
+		return false, ""
+	}
+	if verdict == "" {
 		return true, "" // launched, requested: progress only
 	}
 	if ev.Kind == event.KindVoice {

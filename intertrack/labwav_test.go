@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -155,15 +156,9 @@ func (l *lab) traceIntoMonitor(t *testing.T, ctx context.Context, voice string, 
 	t.Helper()
 	dir := t.TempDir()
 	wavFile := filepath.Join(dir, "heard.wav")
-	probe, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	monAddr := probe.LocalAddr().String()
-	probe.Close()
-
-	// The in-process TC runs in the root namespace: so does the monitor.
-	cmd := exec.Command(l.bin, "monitor", "--no-audio", "--wav", wavFile, "--voice", voice, "--accessible", "--listen", monAddr)
+	// The in-process TC runs in the root namespace: so does the monitor. It
+	// picks its own port and says which (no bind-close-reuse race).
+	cmd := exec.Command(l.bin, "monitor", "--no-audio", "--wav", wavFile, "--voice", voice, "--accessible", "--speak", "printed", "--listen", "127.0.0.1:0")
 	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	started := time.Now()
@@ -184,6 +179,11 @@ func (l *lab) traceIntoMonitor(t *testing.T, ctx context.Context, voice string, 
 		t.Fatalf("the monitor never started:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	ready := time.Now()
+	m := regexp.MustCompile(`listening on UDP (\S+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the monitor did not say where it listens:\n%s", stderr.String())
+	}
+	monAddr := m[1]
 
 	tcCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -204,7 +204,8 @@ func (l *lab) traceIntoMonitor(t *testing.T, ctx context.Context, voice string, 
 	if err := LaunchTrace(ctx, ev, 0); err != nil {
 		t.Fatal(err)
 	}
-	want := "Voice: Traceback succeeded: the packet came from AS 65001, through AS 65002"
+	// The console says a trace launched elsewhere as its one outcome line.
+	want := "Trace succeeded: the packet came from AS 65001, through AS 65002"
 	if !pollUntil(20*time.Second, func() bool { return strings.Contains(stdout.String(), want) }) {
 		t.Fatalf("the monitor never showed %q:\nstdout:\n%s\nstderr:\n%s", want, stdout.String(), stderr.String())
 	}
