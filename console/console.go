@@ -103,6 +103,10 @@ type Config struct {
 	// SpeakPrinted has Packter speak what accessible mode prints too; by
 	// default the screen reader reads the lines and Packter stays quiet.
 	SpeakPrinted bool
+	// FromStart: the timeline began with this console (the monitor's), so
+	// events already on it when the console starts are shown as new rather
+	// than taken as history (a fast replay can fill it first).
+	FromStart bool
 	// TraceTimeout is how long a trace waits for the client's answer before
 	// saying there was none (default 10 s).
 	TraceTimeout time.Duration

@@ -72,7 +72,7 @@ func newCore(cfg Config) *core {
 	if cfg.Playhead == nil {
 		cfg.Playhead = newPlayhead(cfg.Timeline, cfg.Now)
 	}
-	return &core{
+	c := &core{
 		tl:         cfg.Timeline,
 		ph:         cfg.Playhead,
 		tracer:     cfg.Tracer,
@@ -88,6 +88,13 @@ func newCore(cfg Config) *core {
 		sum:        summarizer{every: cfg.SummaryEvery},
 		rd:         reader{tl: cfg.Timeline},
 	}
+	if cfg.FromStart {
+		// The timeline began with this console: what is on it already
+		// arrived in the moment before the first snapshot, and is news.
+		c.started = true
+		c.sum.start = cfg.Now()
+	}
+	return c
 }
 
 func (c *core) takeNotes() []note { return c.say.take() }

@@ -72,8 +72,10 @@ type snapshot struct {
 func (q snapshot) take(rd *reader, ph Playhead) snapshot {
 	s := q
 	s.pos = ph.Position()
-	s.first, s.next = rd.tl.Bounds()
+	// Counts first: every event they count is then below next, so a message
+	// counted is always one the scan can find (messages.scan relies on it).
 	s.counts = rd.tl.Counts()
+	s.first, s.next = rd.tl.Bounds()
 	if s.hold && s.pos.Live {
 		s.pos.Live, s.pos.Seq, s.pos.Behind = false, min(s.holdAt, s.next), s.next-min(s.holdAt, s.next)
 		var ev event.Event

@@ -53,7 +53,8 @@ func messageCount(c *timeline.Counts) uint64 {
 func (m *messages) scan(rd *reader, first, next uint64, counts *timeline.Counts, fn func(seq uint64, ev *event.Event)) {
 	total := messageCount(counts)
 	if total == m.count {
-		m.seen = next
+		// Nothing new among the counted events; events past the counts'
+		// moment may hold a message not yet counted, so seen stays put.
 		return
 	}
 	from := max(m.seen, first)

@@ -52,10 +52,11 @@ func newModel(ctx context.Context, c *core, st styles, tick time.Duration) *mode
 
 func (m *model) Init() tea.Cmd {
 	m.c.refresh()
-	m.c.takeNotes()
+	notes := m.c.takeNotes() // what arrived before the console (FromStart): after the banner
 	if m.lines != nil {
 		m.lines.printf("Packter console, accessible mode: %s. Press ? for the keys, q to quit.", m.c.statusText())
 	}
+	m.show(notes)
 	return tea.Batch(m.nextTick(), m.watch())
 }
 

@@ -346,7 +346,7 @@ func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) c
 	})
 	cfg := console.Config{
 		Timeline: s.Timeline, Playhead: s.Playhead, Speech: s.Voice, Tracer: tracer, Out: stdout,
-		Accessible: accessible, Bell: true,
+		Accessible: accessible, Bell: true, FromStart: true,
 		Verbosity: o.Verbosity, SummaryEvery: o.SummaryEvery, SpeakPrinted: o.SpeakPrinted, TraceTimeout: o.TraceTimeout,
 	}
 	if s.Sound != nil {
