@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/packter/packter/bus"
@@ -260,7 +261,11 @@ func (o *Options) startBoard(ctx context.Context, s *Session) {
 	if !o.Board {
 		return
 	}
-	b, err := feed.Start(ctx, feed.Config{Timeline: s.Timeline, Playhead: s.Playhead, Assets: o.Assets, ExtraFlags: o.BoardFlags, Logger: s.Log})
+	flags := slices.Clone(o.BoardFlags)
+	for _, c := range o.TraceClients {
+		flags = append(flags, "--trace-client", c) // the board's T is guarded alike
+	}
+	b, err := feed.Start(ctx, feed.Config{Timeline: s.Timeline, Playhead: s.Playhead, Assets: o.Assets, ExtraFlags: flags, Logger: s.Log})
 	if err != nil {
 		s.Log.Warn("no visual board: " + err.Error())
 		return
@@ -333,7 +338,7 @@ func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) c
 	mon := s.Monitor
 	tracer := tracerFunc(func(ctx context.Context, ev *event.Event) error {
 		if _, host, ok := ev.Traceable(); ok {
-			if err := checkTraceClient(host, o.TCPort, o.TraceClients, localAddrs()); err != nil {
+			if err := intertrack.CheckTraceClient(host, o.TCPort, o.TraceClients); err != nil {
 				return err
 			}
 		}

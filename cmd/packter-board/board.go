@@ -36,6 +36,13 @@ func run(ctx context.Context, o opts.Options, log *slog.Logger) error {
 	g := newGame(ctx, o, m, assets, log)
 	g.useGlobe(visual.NewGlobe(visual.Config{Fly: o.Fly, MaxBalls: o.MaxBalls, Budget: budget}, o.Width, o.Height), o.Globe)
 	g.trace = func(ctx context.Context, ev *event.Event) error {
+		// The host comes from a datagram: T sends only to this machine or to
+		// clients the user named, as the console's T does.
+		if _, host, ok := ev.Traceable(); ok {
+			if err := intertrack.CheckTraceClient(host, o.TCPort, o.TraceClients); err != nil {
+				return err
+			}
+		}
 		return intertrack.LaunchTrace(ctx, ev, o.TCPort)
 	}
 

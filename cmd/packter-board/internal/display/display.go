@@ -23,6 +23,8 @@ Flags:
                       journal lines) and write timeline requests on standard output
   --assets DIR        directory of the pictures and sky textures messages name
   --tc-port PORT      traceback client port when a record names none (default 11301)
+  --trace-client HOST[:PORT]  a traceback client off this machine T may send to
+                      (repeatable; loopback is always allowed)
   --size WxH          window size (default 1024x640)
   --fly D             flight time of a ball (default 3s)
   --max-balls N       balls in flight at most; more are dropped and counted (default 200000)

@@ -29,25 +29,28 @@ const (
 
 // Options are packter-board's flags.
 type Options struct {
-	Listen      string
-	Stdin       bool
-	Assets      string
-	TCPort      int
-	Width       int
-	Height      int
-	Fly         time.Duration
-	MaxBalls    int
-	Budget      int // balls drawn one by one; 0: adapt to the frame rate
-	History     int // standalone: events kept for rewind
-	Screenshot  string
-	Frames      int
-	WaitRecords uint64
-	Synthetic   int
-	Measure     time.Duration
-	Vsync       bool
-	Readout     bool // start with the FPS readout shown (and print it on stderr)
-	Globe       bool // start on the globe view (G switches)
-	Debug       bool // -d: debug log and the X library's own messages on stderr
+	Listen string
+	Stdin  bool
+	Assets string
+	TCPort int
+	// TraceClients (--trace-client, repeatable) are traceback clients off
+	// this machine that T may send to; loopback is always allowed.
+	TraceClients []string
+	Width        int
+	Height       int
+	Fly          time.Duration
+	MaxBalls     int
+	Budget       int // balls drawn one by one; 0: adapt to the frame rate
+	History      int // standalone: events kept for rewind
+	Screenshot   string
+	Frames       int
+	WaitRecords  uint64
+	Synthetic    int
+	Measure      time.Duration
+	Vsync        bool
+	Readout      bool // start with the FPS readout shown (and print it on stderr)
+	Globe        bool // start on the globe view (G switches)
+	Debug        bool // -d: debug log and the X library's own messages on stderr
 }
 
 // Parse reads args (without the program name).
@@ -63,6 +66,7 @@ func Parse(args []string) (Options, error) {
 	fs.BoolVar(&o.Stdin, "stdin", false, "")
 	fs.StringVar(&o.Assets, "assets", "", "")
 	fs.IntVar(&o.TCPort, "tc-port", TracebackPort, "")
+	fs.Func("trace-client", "", func(v string) error { o.TraceClients = append(o.TraceClients, v); return nil })
 	fs.StringVar(&size, "size", size, "")
 	fs.DurationVar(&o.Fly, "fly", DefaultFly, "")
 	fs.IntVar(&o.MaxBalls, "max-balls", DefaultMaxBalls, "")

@@ -1,4 +1,4 @@
-package viewer
+package intertrack
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-
-	"github.com/packter/packter/intertrack"
 )
 
 // ErrTraceClientNotAllowed marks a trace refused because the description
@@ -23,7 +21,7 @@ func (e *traceClientError) Error() string {
 
 func (e *traceClientError) Unwrap() error { return ErrTraceClientNotAllowed }
 
-// checkTraceClient decides whether T may send a record to the traceback
+// CheckTraceClient decides whether T may send a record to the traceback
 // client host (from the record's HASH-TCHOST description, so from whoever
 // sent the datagram). Without this check, anyone who can reach the monitor's
 // port could make it send UDP to any host:port of their choosing each time
@@ -31,8 +29,12 @@ func (e *traceClientError) Unwrap() error { return ErrTraceClientNotAllowed }
 // the interface addresses), and the hosts the user configured (allowed, as
 // "host" for any port or "host:port"). Names are compared, never resolved:
 // looking up a name the attacker chose would itself send a packet out.
+func CheckTraceClient(host string, defaultPort int, allowed []string) error {
+	return checkTraceClient(host, defaultPort, allowed, localAddrs())
+}
+
 func checkTraceClient(host string, defaultPort int, allowed []string, local []netip.Addr) error {
-	addr, err := intertrack.WithDefaultPort(host, defaultPort)
+	addr, err := WithDefaultPort(host, defaultPort)
 	if err != nil {
 		return fmt.Errorf("traceback client %q: %w", host, err)
 	}
