@@ -108,8 +108,11 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	if ua.IP == nil || ua.IP.IsUnspecified() {
+	switch {
+	case ua.IP == nil || ua.IP.IsUnspecified():
 		cfg.Logger.Warn("listening on all interfaces: anyone who can reach this port can send events; use --key and --require-auth", "addr", conn.LocalAddr().String())
+	case !ua.IP.IsLoopback():
+		cfg.Logger.Warn("listening beyond this machine: anyone on that network can send events; use --key and --require-auth", "addr", conn.LocalAddr().String())
 	}
 	setReadBuffer(conn, 64<<20)
 	l := &Listener{
