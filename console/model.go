@@ -108,6 +108,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.ResumeMsg:
 		m.raw.enter() // the shell took the terminal back while we were stopped
+		if m.lines != nil {
+			// Said once the keys are ours again: a listener knows the
+			// console is back, and keys from now on are not echoed.
+			m.lines.printf("Console resumed. Press ? for the keys.")
+		}
 	case traceDoneMsg:
 		m.c.traceDone(msg)
 	}

@@ -23,9 +23,11 @@ func TestTerminalSuspendResume(t *testing.T) {
 			})
 			s.cooked() // the terminal is the shell's again while the console sleeps
 			s.run("send-keys", "clear; fg", "Enter")
-			if mode.name == "full-screen" { // redrawn whole; the accessible mode's lines are history
-				s.waitFor("the console back after fg", func(p string) bool { return strings.Contains(p, mode.ready) })
+			back := mode.ready // full-screen: redrawn whole
+			if mode.name == "accessible" {
+				back = "Console resumed." // a line once the keys are the console's again
 			}
+			s.waitFor("the console back after fg", func(p string) bool { return strings.Contains(p, back) })
 			key := "2"
 			if mode.name == "accessible" {
 				key = "i"
