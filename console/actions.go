@@ -240,6 +240,11 @@ func (c *core) saySelected() {
 	b.WriteString(spokenAge(c.now().Sub(ev.Time)))
 	b.WriteString(", at ")
 	b.WriteString(ev.Time.Format("15:04:05"))
+	if ev.Kind == event.KindEarth {
+		// Asked for in full: the coordinates too, which lines never read out.
+		b.WriteString(", ")
+		b.WriteString(EarthCoordinates(ev))
+	}
 	if _, host, ok := ev.Traceable(); ok {
 		b.WriteString(", traceable through the traceback client at ")
 		b.WriteString(host)

@@ -118,3 +118,50 @@ func TestEarthFoldedIntoItsPacket(t *testing.T) {
 		t.Errorf("lines %q, want one: %q", lines, want)
 	}
 }
+
+// A summary of a window with geographic records says where they came from;
+// Enter on one reads its coordinates too (asked for in full).
+func TestCountriesInSummaryAndFull(t *testing.T) {
+	r := newRig(t, 0, true)
+	base := r.clock
+	add := func(e event.Event, k int) {
+		for i := 0; i < k; i++ {
+			e.Time = base.Add(time.Duration(i) * time.Millisecond)
+			r.tl.Append(&e)
+		}
+	}
+	add(brToJP, 5)   // from Brazil
+	add(jpToDE, 3)   // from Japan
+	add(cityToBR, 1) // from Germany
+	for i := 0; i < 10; i++ {
+		p := event.Event{Time: base, Kind: event.KindPacket, Flag: 1, Src: protocol.AddrFrom(netip.MustParseAddr("10.0.0.1")), Dst: protocol.AddrFrom(netip.MustParseAddr("10.0.0.2"))}
+		r.tl.Append(&p)
+	}
+	r.clock = base.Add(11 * time.Second)
+	r.c.refresh()
+	var summary string
+	for _, n := range r.c.takeNotes() {
+		if n.kind == noteSummary {
+			summary = n.text
+		}
+	}
+	if !strings.Contains(summary, "from 3 countries, most from Brazil, Japan and Germany") {
+		t.Errorf("summary %q", summary)
+	}
+	if got := sourceCountries(&r.c.rd, 0, 5); got != "from Brazil" {
+		t.Errorf("one country: %q", got)
+	}
+}
+
+func TestEnterReadsEarthCoordinates(t *testing.T) {
+	r := newRig(t, 0, false)
+	e := jpToDE
+	e.Time = r.clock
+	r.tl.Append(&e)
+	r.c.refresh()
+	notes, _ := r.press("1", "enter")
+	got := lastOf(notes, noteAnnounce)
+	if !strings.HasPrefix(got, "TCP SYN from Japan to Germany") || !strings.Contains(got, "from latitude 35.6544 longitude 139.7447") {
+		t.Errorf("Enter said %q", got)
+	}
+}

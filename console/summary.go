@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/geo"
 	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/timeline"
 )
@@ -111,6 +112,9 @@ func (s *summarizer) due(rd *reader, now time.Time, next uint64, counts *timelin
 			if rest != "" {
 				text += ": " + rest
 			}
+		}
+		if from := sourceCountries(rd, max(s.fromSeq, next-min(next, topSample)), next); from != "" {
+			text += ", " + from
 		}
 		parts = append(parts, text)
 	}
@@ -219,4 +223,44 @@ func summary(from, to *timeline.Counts, when string) string {
 // it, sent again with its countries' points (same flag and description).
 func sameRecord(pkt, earth *event.Event) bool {
 	return pkt.Kind == event.KindPacket && pkt.Flag == earth.Flag && pkt.Model == earth.Model && pkt.Desc == earth.Desc && pkt.Time.Equal(earth.Time)
+}
+
+// sourceCountries says where the window's geographic records came from:
+// "from Brazil", or "from 12 countries, most from Brazil, China and Japan".
+// Nothing when the agents send no PACKTEARTH.
+func sourceCountries(rd *reader, from, to uint64) string {
+	if to <= from {
+		return ""
+	}
+	n := map[geo.Country]int{}
+	rd.each(from, to, true, func(_ uint64, ev *event.Event) bool {
+		if ev.Kind == event.KindEarth {
+			if c := EarthCountry(ev, true); c != geo.Unknown && c != geo.Local {
+				n[c]++
+			}
+		}
+		return true
+	})
+	if len(n) == 0 {
+		return ""
+	}
+	cs := make([]geo.Country, 0, len(n))
+	for c := range n {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if n[cs[i]] != n[cs[j]] {
+			return n[cs[i]] > n[cs[j]]
+		}
+		return cs[i].Name() < cs[j].Name()
+	})
+	if len(cs) == 1 {
+		return "from " + cs[0].Name()
+	}
+	top := make([]string, 0, 3)
+	for _, c := range cs[:min(3, len(cs))] {
+		top = append(top, c.Name())
+	}
+	list := strings.Join(top[:len(top)-1], ", ") + " and " + top[len(top)-1]
+	return fmt.Sprintf("from %d countries, most from %s", len(cs), list)
 }
