@@ -107,6 +107,9 @@ for f in /etc/apt/apt.conf.d/*; do
 	[ -f "$f" ] && grep -q 'Acquire::' "$f" && cp "$f" "$root/etc/apt/apt.conf.d/"
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# debootstrap writes no /etc/hosts; an installed machine has one, naming
+# localhost and itself (servers in the tests resolve both).
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$(hostname)" >"$root/etc/hosts"
 # Certificate authorities this machine adds to Debian's (a TLS-inspecting
 # egress, say): setup.sh's ca-certificates picks them up as on a new machine.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
