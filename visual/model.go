@@ -11,7 +11,7 @@ import (
 const (
 	DefaultFly         = 3 * time.Second // PACKTER 3.0's flight time
 	DefaultMaxBalls    = 200_000
-	DefaultBudget      = 50_000           // balls drawn one by one before streams take over
+	DefaultBudget      = 15_000           // balls drawn one by one before density takes over; the board raises it while frames come easily
 	DefaultMessageTime = 10 * time.Second // PACKTER 3.0's message time
 	maxMessages        = 4
 )

@@ -166,7 +166,7 @@ type perf struct {
 }
 
 const (
-	minFPS  = 30 // below: draw fewer balls one by one
+	minFPS  = 33 // below: draw fewer balls one by one (a margin over the 30 FPS floor)
 	easyFPS = 45 // above: draw more
 )
 

@@ -22,7 +22,7 @@ import (
 const (
 	DefaultFly      = 3 * time.Second
 	DefaultMaxBalls = 200_000
-	DefaultBudget   = 50_000
+	DefaultBudget   = 15_000 // a software renderer draws this many at 30 FPS; raised while frames come easily
 	DefaultHistory  = 1_000_000
 	TracebackPort   = 11301
 )
