@@ -2,7 +2,8 @@ package capture
 
 import (
 	"net/netip"
-	"strconv"
+
+	"github.com/packter/packter/protocol"
 )
 
 // PACKTER's flags (Table 1 of the paper, as its agents send them).
@@ -71,61 +72,24 @@ func (p *Packet) Ports() (uint32, uint32) {
 	return uint32(p.ICMPType) * 256, uint32(p.ICMPCode) * 256
 }
 
-// AppendDesc appends PACKTER's default description of the packet:
-// `TCP src:A(p) dst:B(q)`, `UDP src:A(p) dst:B(q)` or
-// `ICMPv4 src:A dst:B (type:t code:c)` (ICMPv6 likewise).
+// AppendDesc appends PACKTER's default description of the packet (written
+// by protocol.AppendDefaultDesc, the one writer of that form).
 func (p *Packet) AppendDesc(b []byte) []byte {
 	switch p.Proto {
-	case ProtoTCP, ProtoUDP:
-		if p.Proto == ProtoTCP {
-			b = append(b, "TCP src:"...)
-		} else {
-			b = append(b, "UDP src:"...)
-		}
-		b = AppendIP(b, p.Src)
-		b = append(b, '(')
-		b = strconv.AppendUint(b, uint64(p.SPort), 10)
-		b = append(b, ") dst:"...)
-		b = AppendIP(b, p.Dst)
-		b = append(b, '(')
-		b = strconv.AppendUint(b, uint64(p.DPort), 10)
-		return append(b, ')')
+	case ProtoTCP:
+		return protocol.AppendDefaultDesc(b, protocol.DescTCP, p.Src, p.Dst, uint32(p.SPort), uint32(p.DPort))
+	case ProtoUDP:
+		return protocol.AppendDefaultDesc(b, protocol.DescUDP, p.Src, p.Dst, uint32(p.SPort), uint32(p.DPort))
 	}
+	kind := protocol.DescICMPv4
 	if p.V6 {
-		b = append(b, "ICMPv6 src:"...)
-	} else {
-		b = append(b, "ICMPv4 src:"...)
+		kind = protocol.DescICMPv6
 	}
-	b = AppendIP(b, p.Src)
-	b = append(b, " dst:"...)
-	b = AppendIP(b, p.Dst)
-	b = append(b, " (type:"...)
-	b = strconv.AppendUint(b, uint64(p.ICMPType), 10)
-	b = append(b, " code:"...)
-	b = strconv.AppendUint(b, uint64(p.ICMPCode), 10)
-	return append(b, ')')
+	return protocol.AppendDefaultDesc(b, kind, p.Src, p.Dst, uint32(p.ICMPType), uint32(p.ICMPCode))
 }
 
-// AppendIP appends an address as the C agents' inet_ntop writes it. It differs
-// from netip only for IPv4-compatible IPv6 addresses (::a.b.c.d), which glibc
-// still prints in dotted form.
-func AppendIP(b []byte, a netip.Addr) []byte {
-	if a.Is6() && !a.Is4In6() {
-		x := a.As16()
-		compat := true
-		for _, c := range x[:12] {
-			if c != 0 {
-				compat = false
-				break
-			}
-		}
-		if compat && (x[12] != 0 || x[13] != 0) {
-			b = append(b, "::"...)
-			return netip.AddrFrom4([4]byte(x[12:])).AppendTo(b)
-		}
-	}
-	return a.AppendTo(b)
-}
+// AppendIP appends an address as descriptions write it (inet_ntop's form).
+func AppendIP(b []byte, a netip.Addr) []byte { return protocol.AppendDescIP(b, a) }
 
 // AppendTCPFlags appends TCP flags as tcpdump prints them, in brackets and
 // its order: F S R P . U E W ("[S]", "[S.]", "[R.]", "[F.]", "[.]"), "[none]"
