@@ -3,8 +3,9 @@ package detect
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/packter/packter/speech"
 )
 
 // words composes the alert's message, sound and voice. With MON_* keys in the
@@ -72,24 +73,13 @@ func htmlEscape(s string) string {
 }
 
 // SpeakRate says a count or rate the way a person would: "850", "1.5
-// thousand", "12 thousand", "2.3 million". Only for quantities, where a
-// rounded figure is the point; never for identifiers (AS numbers, ports,
-// addresses), which must be said in full.
+// thousand", "12 thousand", "2.3 million" (speech.SayCount, the one rule for
+// rounding quantities). Only for quantities, where a rounded figure is the
+// point; never for identifiers (AS numbers, ports, addresses), which must be
+// said in full.
 func SpeakRate(v float64) string {
-	trim := func(x float64) string {
-		if x >= 10 {
-			return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
-		}
-		s := strconv.FormatFloat(math.Round(x*10)/10, 'f', 1, 64)
-		return strings.TrimSuffix(s, ".0")
-	}
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "an unknown number of"
-	case v >= 999.5e3:
-		return trim(v/1e6) + " million"
-	case v >= 999.5:
-		return trim(v/1e3) + " thousand"
 	}
-	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	return speech.SayCount(math.Round(v))
 }
