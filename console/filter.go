@@ -58,85 +58,99 @@ func ParseFilter(s string) (Filter, error) {
 	fields := strings.Fields(strings.ToLower(s))
 	for i := 0; i < len(fields); i++ {
 		t := fields[i]
-		// "from ADDR", "to ADDR": the word takes the address after it.
-		if (t == "from" || t == "to") && i+1 < len(fields) {
-			if p, ok := parsePrefix(fields[i+1]); ok {
-				f.addEnd(t, p)
-				i++
-				continue
-			}
-			if c, ok := geo.Find(fields[i+1]); ok {
-				f.addCountry(t, c)
-				i++
-				continue
-			}
-		}
-		if end, v, ok := cutEnd(t); ok {
-			if p, ok := parsePrefix(v); ok {
-				f.addEnd(end, p)
-				continue
-			}
-			if c, ok := geo.Find(v); ok {
-				f.addCountry(end, c)
-				continue
-			}
-			return Filter{}, fmt.Errorf("%q is not an address, prefix or country", v)
-		}
-		if v, ok := cutCountry(t); ok {
-			c, ok := geo.Find(v)
-			if !ok {
-				return Filter{}, fmt.Errorf("%q is not a country (a two-letter code or a name, spaces as '-')", v)
-			}
-			f.addCountry("", c)
+		// "from ADDR", "to ADDR": the word takes the address or country after it.
+		if (t == "from" || t == "to") && i+1 < len(fields) && f.addPlace(t, fields[i+1]) {
+			i++
 			continue
 		}
-		if m, ok := classWords[t]; ok {
-			f.addClasses(m)
-			continue
+		if err := f.addTerm(t); err != nil {
+			return Filter{}, err
 		}
-		switch t {
-		case "flood", "floods":
-			f.flood = true
-			continue
-		case "incident", "incidents", "ids":
-			f.incident = true
-			continue
-		case "traceable", "trace":
-			f.traceable = true
-			continue
-		}
-		if v, ok := cutTerm(t, "flag"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return Filter{}, fmt.Errorf("flag %q is not a number", v)
-			}
-			f.addClasses(1 << (n % 10))
-			continue
-		}
-		if v, ok := cutTerm(t, "port"); ok {
-			n, err := strconv.ParseUint(v, 10, 16)
-			if err != nil {
-				return Filter{}, fmt.Errorf("port %q is not a number from 0 to 65535", v)
-			}
-			f.ports = append(f.ports, uint32(n))
-			continue
-		}
-		if n, err := strconv.ParseUint(t, 10, 16); err == nil {
-			f.ports = append(f.ports, uint32(n))
-			continue
-		}
-		if v, ok := cutTerm(t, "addr"); ok {
-			t = v
-		} else if v, ok := cutTerm(t, "host"); ok {
-			t = v
-		}
-		if p, ok := parsePrefix(t); ok {
-			f.prefixes = append(f.prefixes, p)
-			continue
-		}
-		f.words = append(f.words, t)
 	}
 	return f, nil
+}
+
+// addPlace adds an address, prefix or country for one end: "from" or "to".
+func (f *Filter) addPlace(end, v string) bool {
+	if p, ok := parsePrefix(v); ok {
+		f.addEnd(end, p)
+		return true
+	}
+	if c, ok := geo.Find(v); ok {
+		f.addCountry(end, c)
+		return true
+	}
+	return false
+}
+
+// addTerm adds one filter term.
+func (f *Filter) addTerm(t string) error {
+	if end, v, ok := cutEnd(t); ok {
+		if !f.addPlace(end, v) {
+			return fmt.Errorf("%q is not an address, prefix or country", v)
+		}
+		return nil
+	}
+	if v, ok := cutCountry(t); ok {
+		c, ok := geo.Find(v)
+		if !ok {
+			return fmt.Errorf("%q is not a country (a two-letter code or a name, spaces as '-')", v)
+		}
+		f.addCountry("", c)
+		return nil
+	}
+	if m, ok := classWords[t]; ok {
+		f.addClasses(m)
+		return nil
+	}
+	switch t {
+	case "flood", "floods":
+		f.flood = true
+		return nil
+	case "incident", "incidents", "ids":
+		f.incident = true
+		return nil
+	case "traceable", "trace":
+		f.traceable = true
+		return nil
+	}
+	return f.addNumberOrWord(t)
+}
+
+// addNumberOrWord adds flag:N, port:N, a bare port, an address or prefix
+// (either end), or else a word of the description.
+func (f *Filter) addNumberOrWord(t string) error {
+	if v, ok := cutTerm(t, "flag"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("flag %q is not a number", v)
+		}
+		f.addClasses(1 << (n % 10))
+		return nil
+	}
+	if v, ok := cutTerm(t, "port"); ok {
+		n, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return fmt.Errorf("port %q is not a number from 0 to 65535", v)
+		}
+		f.ports = append(f.ports, uint32(n))
+		return nil
+	}
+	if n, err := strconv.ParseUint(t, 10, 16); err == nil {
+		f.ports = append(f.ports, uint32(n))
+		return nil
+	}
+	if v, ok := cutTerm(t, "addr"); ok {
+		t = v
+	} else if v, ok := cutTerm(t, "host"); ok {
+		t = v
+	}
+	if p, ok := parsePrefix(t); ok {
+		f.prefixes = append(f.prefixes, p)
+		return nil
+	}
+	f.words = append(f.words, t)
+	return nil
 }
 
 func parsePrefix(t string) (netip.Prefix, bool) {
