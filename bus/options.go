@@ -30,7 +30,7 @@ func (o *MonitorOptions) Register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&o.Durable, "nats-durable", "", "keep a durable consumer `NAME` on the servers: a restarted monitor carries on where it stopped")
-	fs.DurationVar(&o.Since, "nats-since", 0, "start this `long` back in the stream's history (0: from now)")
+	fs.DurationVar(&o.Since, "nats-since", 0, "start `D` back in the stream's history, e.g. 1h (0: from now)")
 }
 
 // OpenSource connects and makes the monitor's Source; closing the source

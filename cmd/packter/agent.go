@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +40,15 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Auth.AgentID, "A", "", "agent `ID`: adds a PACKTERAGENT line")
 	keyFile := fs.String("K", "", "HMAC key `FILE` (first line): sign datagrams, needs -A")
 	fs.BoolVar(&out.SE, "s", false, "also send PACKTERSE se<flag>.wav for every record")
-	speed := fs.Float64("speed", -1, "pacing of -r: 1 capture time, 2 twice as fast, 0 as fast as possible (default 0 with -n, else 1)")
+	speed := -1.0 // unset: 0 with -n, else 1 (a Func flag, so no sentinel shows in --help)
+	fs.Func("speed", "pacing `X` of -r: 1 capture time, 2 twice as fast, 0 as fast as possible (default 0 with -n, else 1)", func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return fmt.Errorf("want a speed of 0 or more, not %q", v)
+		}
+		speed = f
+		return nil
+	})
 	fs.StringVar(&cfg.Geo.Spec, "geoip", "", "look addresses up in a country database and send PACKTEARTH records beside records: `auto` (Debian's tor-geoipdb) or comma-separated PATHs (Tor range files, MaxMind .mmdb)")
 	fs.StringVar(&cfg.Geo.Home, "geoip-home", "", "with --geoip: draw local (private, documentation) addresses in country `CC` (two letters); without it their records get no PACKTEARTH")
 	fs.StringVar(&cfg.Detection.Spec, "detect", "", "flood detection: `MODE[,key=value...]`, MODE threshold (PACKTER 2.5: syn= fin= rst= icmp= udp= shares, pps=, window=500, quiet=30s, config=packter.conf with MON_*/TH_* keys) or adaptive (PACKTER 3.0's CUSUM+EWMA, untuned: warmup=8 lambda=0.3 k=3 cusum-k=0.5 cusum-h=5 min-pps=100)")
@@ -84,8 +94,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("-p %d is not a port number", out.Port)
 	}
 	switch {
-	case *speed >= 0:
-		in.Speed = *speed
+	case speed >= 0:
+		in.Speed = speed
 	case out.PrintOnly:
 		in.Speed = 0
 	default:
