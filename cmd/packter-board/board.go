@@ -48,40 +48,8 @@ func run(ctx context.Context, o opts.Options, log *slog.Logger) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	switch {
-	case o.Synthetic > 0:
-		g.synth = newSynth(o.Synthetic, o.Fly)
-		g.source = fmt.Sprintf("%d synthetic balls", o.Synthetic)
-	case o.Stdin:
-		g.source = "fed by the monitor"
-		g.requests = newRequestWriter(os.Stdout)
-		go func() {
-			if err := readFeed(os.Stdin, g.inbox, log); err != nil {
-				log.Warn("reading the monitor's feed", "err", err)
-			}
-			if o.Screenshot == "" {
-				g.inputDone.Store(true) // the monitor is gone: so is its board
-			}
-		}()
-	default:
-		l, err := protocol.Listen(protocol.ListenConfig{Addr: o.Listen, Logger: log})
-		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", o.Listen, err)
-		}
-		// Standalone, the board keeps its own timeline and moves its own
-		// playhead, exactly as the monitor's views share theirs.
-		tl := timeline.New(o.History)
-		ph := timeline.NewPlayhead(tl, g.now)
-		g.player = timeline.NewPlayer(tl, ph, o.Fly)
-		g.control = feed.NewControl(tl, ph, "board")
-		g.source = "listening on " + l.Addr().String()
-		// Tests and scripts wait for this line before sending.
-		fmt.Fprintln(os.Stderr, "packter-board: listening on", l.Addr().String())
-		go func() {
-			if err := serveUDP(ctx, l, tl, &g.received, log); err != nil && ctx.Err() == nil {
-				log.Warn("receiving datagrams", "err", err)
-			}
-		}()
+	if err := g.startSource(ctx, o, log); err != nil {
+		return err
 	}
 
 	ebiten.SetWindowTitle("Packter board")
@@ -144,4 +112,45 @@ func (r *requestWriter) send(req visual.Request) {
 	case r.ch <- req:
 	default:
 	}
+}
+
+// startSource feeds the board: synthetic balls, the monitor's feed on stdin,
+// or (standalone) PACKTER datagrams on a socket, with its own timeline.
+func (g *game) startSource(ctx context.Context, o opts.Options, log *slog.Logger) error {
+	switch {
+	case o.Synthetic > 0:
+		g.synth = newSynth(o.Synthetic, o.Fly)
+		g.source = fmt.Sprintf("%d synthetic balls", o.Synthetic)
+	case o.Stdin:
+		g.source = "fed by the monitor"
+		g.requests = newRequestWriter(os.Stdout)
+		go func() {
+			if err := readFeed(os.Stdin, g.inbox, log); err != nil {
+				log.Warn("reading the monitor's feed", "err", err)
+			}
+			if o.Screenshot == "" {
+				g.inputDone.Store(true) // the monitor is gone: so is its board
+			}
+		}()
+	default:
+		l, err := protocol.Listen(protocol.ListenConfig{Addr: o.Listen, Logger: log})
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", o.Listen, err)
+		}
+		// Standalone, the board keeps its own timeline and moves its own
+		// playhead, exactly as the monitor's views share theirs.
+		tl := timeline.New(o.History)
+		ph := timeline.NewPlayhead(tl, g.now)
+		g.player = timeline.NewPlayer(tl, ph, o.Fly)
+		g.control = feed.NewControl(tl, ph, "board")
+		g.source = "listening on " + l.Addr().String()
+		// Tests and scripts wait for this line before sending.
+		fmt.Fprintln(os.Stderr, "packter-board: listening on", l.Addr().String())
+		go func() {
+			if err := serveUDP(ctx, l, tl, &g.received, log); err != nil && ctx.Err() == nil {
+				log.Warn("receiving datagrams", "err", err)
+			}
+		}()
+	}
+	return nil
 }
