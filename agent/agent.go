@@ -195,33 +195,8 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			}
 		}()
 	}
-	if cfg.Trace.Digests != "" {
-		ln, err := listenDigests(cfg) // TCP, or NATS for --digests nats:
-		if err != nil {
-			return Stats{}, fmt.Errorf("digest server: %w", err)
-		}
-		a.digests = intertrack.NewDigestStore(intertrack.DigestConfig{})
-		side("digest server", func() error { return intertrack.ServeDigests(ctx, ln, cfg.Trace.AS, a.digests, cfg.Logger) })
-	}
-	sink := (*agentSink)(a)
-	for i := range collectors {
-		c := &collectors[i]
-		if v := cfg.Input.Collectors[c.Flag]; v != "" {
-			st := new(collect.Stats)
-			a.inputs = append(a.inputs, inputStat{flag: c.Flag, name: c.Name, st: st})
-			o := collect.Options{Stats: st}
-			if l := cfg.Input.Listening; l != nil {
-				o.Listening = func(addr net.Addr) { l(c.Flag, addr) }
-			}
-			side(c.Name, func() error { return c.run(ctx, v, &a.cfg.Input, sink, cfg.Logger, o) })
-		}
-	}
-	side("status", func() error { return a.reportLosses(ctx) })
-	if p, ok := out.(*printer); ok && p.window > 0 && p.live {
-		// A bulk datagram whose window has passed is printed even when no
-		// record comes to push it out, as the sender does.
-		a.shared = true
-		side("bulk window", func() error { return a.expireBulk(ctx, p) })
+	if err := a.startSides(ctx, out, side); err != nil {
+		return Stats{}, err
 	}
 
 	runErr := a.runInput(ctx)
@@ -304,6 +279,41 @@ func defaultIface() (string, error) {
 		}
 	}
 	return "", errors.New("nothing to capture: no interface is up; give -i IFACE, -r FILE or a collector input")
+}
+
+// startSides starts what runs beside the packet input: the digest server,
+// the collectors, the loss reports and a live bulk window.
+func (a *agent) startSides(ctx context.Context, out output, side func(name string, f func() error)) error {
+	cfg := &a.cfg
+	if cfg.Trace.Digests != "" {
+		ln, err := listenDigests(*cfg) // TCP, or NATS for --digests nats:
+		if err != nil {
+			return fmt.Errorf("digest server: %w", err)
+		}
+		a.digests = intertrack.NewDigestStore(intertrack.DigestConfig{})
+		side("digest server", func() error { return intertrack.ServeDigests(ctx, ln, cfg.Trace.AS, a.digests, cfg.Logger) })
+	}
+	sink := (*agentSink)(a)
+	for i := range collectors {
+		c := &collectors[i]
+		if v := cfg.Input.Collectors[c.Flag]; v != "" {
+			st := new(collect.Stats)
+			a.inputs = append(a.inputs, inputStat{flag: c.Flag, name: c.Name, st: st})
+			o := collect.Options{Stats: st}
+			if l := cfg.Input.Listening; l != nil {
+				o.Listening = func(addr net.Addr) { l(c.Flag, addr) }
+			}
+			side(c.Name, func() error { return c.run(ctx, v, &a.cfg.Input, sink, cfg.Logger, o) })
+		}
+	}
+	side("status", func() error { return a.reportLosses(ctx) })
+	if p, ok := out.(*printer); ok && p.window > 0 && p.live {
+		// A bulk datagram whose window has passed is printed even when no
+		// record comes to push it out, as the sender does.
+		a.shared = true
+		side("bulk window", func() error { return a.expireBulk(ctx, p) })
+	}
+	return nil
 }
 
 // Records reads a capture from r and calls fn for every record, with capture
