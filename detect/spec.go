@@ -115,13 +115,25 @@ func New(sp Spec, conf map[string]string) (Detector, error) {
 			return nil, err
 		}
 	}
-	var d Detector
-	switch sp.Mode {
+	d, err := build(sp.Mode, b, caps, num)
+	if err != nil {
+		return nil, err
+	}
+	for k := range opts {
+		return nil, specErr("unknown setting %q", k)
+	}
+	return d, nil
+}
+
+// build makes the detector of a mode from its settings (num takes one).
+func build(mode string, b base, caps [nKinds]float64, num func(string, float64) (float64, error)) (Detector, error) {
+	switch mode {
 	case "threshold":
-		d = &Threshold{base: b, limit: caps}
+		return &Threshold{base: b, limit: caps}, nil
 	case "adaptive":
 		a := &Adaptive{base: b, hardCaps: caps}
 		var w float64
+		var err error
 		for _, s := range []struct {
 			key string
 			def float64
@@ -135,14 +147,9 @@ func New(sp Spec, conf map[string]string) (Detector, error) {
 		if a.lambda <= 0 || a.lambda > 1 {
 			return nil, specErr("lambda must be in (0, 1]")
 		}
-		d = a
-	default:
-		return nil, specErr("unknown mode %q (want threshold or adaptive)", sp.Mode)
+		return a, nil
 	}
-	for k := range opts {
-		return nil, specErr("unknown setting %q", k)
-	}
-	return d, nil
+	return nil, specErr("unknown mode %q (want threshold or adaptive)", mode)
 }
 
 func parseQuiet(v string) (time.Duration, error) {
