@@ -189,6 +189,9 @@ const batchMax = 64
 // consume reads c until ctx ends (or d.end says so) and hands the messages
 // to in in batches: whatever has arrived, up to batchMax, without waiting
 // for more, so a quiet stream is heard at once.
+// It is over 80 lines because the pull, its heartbeats and the batching
+// share one select loop and one cancellation: split, each part would need
+// the others' channels.
 func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d deliver) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

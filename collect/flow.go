@@ -334,6 +334,9 @@ func (fd *FlowDecoder) sets(exporter netip.Addr, domain uint32, ipfix bool, b []
 }
 
 // learn reads the templates of one template or options template set.
+// It is over 80 lines because it follows the set's layout field by field
+// (RFC 3954 §6, RFC 7011 §3.4), each length checked before it is used;
+// split, those checks would be spread over helpers passing offsets around.
 func (fd *FlowDecoder) learn(exporter netip.Addr, domain uint32, ipfix, options bool, b []byte, now time.Time, res *FlowResult) error {
 	for len(b) >= 4 {
 		id := binary.BigEndian.Uint16(b)

@@ -159,6 +159,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Parse decodes one datagram into d. It never panics and keeps no reference to
 // b beyond d's slices. A bulk datagram with some bad record lines parses the
 // good ones (d.Bad counts the rest); it fails only when nothing usable remains.
+// It is one function over 80 lines on purpose: it walks the datagram once,
+// the header and then each line, and every branch is one kind of line of the
+// wire format (docs/protocol.md), read top to bottom.
 func Parse(b []byte, d *Datagram) error {
 	d.reset()
 	if len(b) == 0 {
