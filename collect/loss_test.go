@@ -54,7 +54,8 @@ func TestEVEBurstKeepsSevereAlert(t *testing.T) {
 		t.Errorf("with the decoder stalled the follower read %d lines, want %d (queue full, then wait)", n, eveQueue+2)
 	}
 	close(sink.release)
-	if !sink.wait(30*time.Second, func(s *recSink) bool { return len(s.flows) == cheap+1 }) {
+	// The severe alert's record comes first, its spoken alert just after.
+	if !sink.wait(30*time.Second, func(s *recSink) bool { return len(s.flows) == cheap+1 && len(s.alerts) > 0 }) {
 		_, flows, _ := sink.snapshot()
 		t.Fatalf("%d records of %d; stats %+v", len(flows), cheap+1, st.Snapshot())
 	}
