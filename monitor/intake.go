@@ -11,10 +11,9 @@ import (
 // few batches of its own; when all wait to be emitted the source waits too,
 // and a socket's backlog stays in the kernel, where it is counted.
 type intake struct {
-	m       *Monitor
-	dec     *ingest.Decoder
-	free    chan *batch
-	scratch []event.Event
+	m    *Monitor
+	dec  *ingest.Decoder
+	free chan *batch
 }
 
 const batchesPerIntake = 6
@@ -43,14 +42,10 @@ func (in *intake) Events(evs []event.Event) {
 	}
 	b := <-in.free
 	b.events = append(b.events, evs...)
-	in.own(b.events)
-	in.m.work <- b
-}
-
-// own cleans and copies the text of events made outside ingest, so they are
-// as safe to keep and to print as decoded ones.
-func (in *intake) own(evs []event.Event) {
-	for i := range evs {
-		in.dec.Own(&evs[i])
+	// Cleaned and copied: events made outside ingest are then as safe to
+	// keep and to print as decoded ones.
+	for i := range b.events {
+		in.dec.Own(&b.events[i])
 	}
+	in.m.work <- b
 }

@@ -90,7 +90,9 @@ type Monitor struct {
 
 	work    chan *batch
 	emitted atomic.Uint64
-	direct  *intake // HandleDatagram and Inject, outside any source
+	// HandleDatagram and Inject decode outside any source, under mu.
+	dec     *ingest.Decoder
+	scratch []event.Event
 }
 
 // batch is one delivery, decoded, waiting to be emitted.
@@ -120,7 +122,7 @@ func New(cfg Config) (*Monitor, error) {
 		outputs: cfg.Outputs,
 		work:    make(chan *batch, 16),
 	}
-	m.direct = m.newIntake()
+	m.dec = in.NewDecoder()
 	for _, s := range cfg.Sources {
 		m.Add(s)
 	}
@@ -205,12 +207,11 @@ func (m *Monitor) emitLocked(ev *event.Event) {
 func (m *Monitor) HandleDatagram(b []byte, from netip.AddrPort, t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d := m.direct
-	d.scratch = d.dec.Decode(b, from, t, d.scratch[:0])
-	for i := range d.scratch {
-		m.emitLocked(&d.scratch[i])
+	m.scratch = m.dec.Decode(b, from, t, m.scratch[:0])
+	for i := range m.scratch {
+		m.emitLocked(&m.scratch[i])
 	}
-	m.emitted.Add(uint64(len(d.scratch)))
+	m.emitted.Add(uint64(len(m.scratch)))
 }
 
 // Inject adds an event made inside the process (a trace launched) at once.
@@ -218,10 +219,9 @@ func (m *Monitor) HandleDatagram(b []byte, from netip.AddrPort, t time.Time) {
 func (m *Monitor) Inject(ev *event.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d := m.direct
-	d.scratch = append(d.scratch[:0], *ev)
-	d.own(d.scratch)
-	m.emitLocked(&d.scratch[0])
+	e := *ev
+	m.dec.Own(&e)
+	m.emitLocked(&e)
 	m.emitted.Add(1)
 }
 
