@@ -55,23 +55,7 @@ func AppendClean(dst, src []byte, max int) []byte {
 
 // Clean is AppendClean into a new string.
 func Clean(src string, max int) string {
-	if isClean(src, max) {
-		return src
-	}
 	return string(AppendClean(nil, []byte(src), max))
-}
-
-// IsClean reports whether s is already as AppendClean leaves it.
-func isClean(s string, max int) bool {
-	if len(s) > max {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7F || r == utf8.RuneError || unsafeRune(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // unsafeRune reports C1 controls and the invisible characters that reorder

@@ -58,7 +58,7 @@ func (l *Sink) Enabled(_ context.Context, lv slog.Level) bool { return lv >= l.l
 // become alerts (dropped when the monitor is already flooded with them).
 func (l *Sink) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
-	b.WriteString(Clean(r.Message))
+	b.WriteString(printable(r.Message))
 	add := func(a slog.Attr) bool {
 		b.WriteByte(' ')
 		b.WriteString(a.Key)
@@ -152,8 +152,8 @@ func quote(s string) string {
 	return s
 }
 
-// Clean makes a message printable: control characters are shown escaped.
-func Clean(s string) string {
+// printable shows a message's control characters escaped.
+func printable(s string) string {
 	for _, r := range s {
 		if !unicode.IsPrint(r) && r != ' ' {
 			q := strconv.QuoteToGraphic(s)
