@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packter/packter/internal/dsp"
 	"github.com/packter/packter/wav"
 )
 
@@ -20,7 +21,7 @@ import (
 // as loud as itself; 0.9 and over is easily understood.
 func stoi(clean, proc []float64, rate int) float64 {
 	const fs, frame, nfft, bands, seg = 10000, 256, 512, 15, 30
-	x, y := resampleTo(clean, rate, fs), resampleTo(proc, rate, fs)
+	x, y := dsp.Resample(clean, rate, fs), dsp.Resample(proc, rate, fs)
 	n := min(len(x), len(y))
 	win := make([]float64, frame)
 	for i := range win {
@@ -50,8 +51,8 @@ func stoi(clean, proc []float64, rate int) float64 {
 		for i := 0; i < frame; i++ {
 			fx[i], fy[i] = complex(x[s+i]*win[i], 0), complex(y[s+i]*win[i], 0)
 		}
-		fftInPlace(fx)
-		fftInPlace(fy)
+		dsp.FFT(fx, false)
+		dsp.FFT(fy, false)
 		frames = append(frames, fr{fx, fy})
 	}
 	// One-third-octave band envelopes.
@@ -118,57 +119,6 @@ func corr(a, b []float64) float64 {
 		bb += sq(b[i] - mb)
 	}
 	return ab / max(math.Sqrt(aa*bb), 1e-20)
-}
-
-// resampleTo low-passes by averaging over the step and interpolates.
-func resampleTo(x []float64, from, to int) []float64 {
-	step := float64(from) / float64(to)
-	w := max(1, int(step))
-	sm := make([]float64, len(x))
-	acc := 0.0
-	for i, v := range x {
-		acc += v
-		if i >= w {
-			acc -= x[i-w]
-		}
-		sm[i] = acc / float64(w)
-	}
-	out := make([]float64, int(float64(len(x))/step))
-	for i := range out {
-		p := float64(i) * step
-		k := int(p)
-		f := p - float64(k)
-		if k+1 < len(sm) {
-			out[i] = sm[k]*(1-f) + sm[k+1]*f
-		}
-	}
-	return out
-}
-
-// fftInPlace is a radix-2 transform; len(a) is a power of two.
-func fftInPlace(a []complex128) {
-	n := len(a)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			a[i], a[j] = a[j], a[i]
-		}
-	}
-	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, -2*math.Pi/float64(size)))
-		for s := 0; s < n; s += size {
-			wk := complex(1, 0)
-			for k := 0; k < size/2; k++ {
-				u, v := a[s+k], a[s+k+size/2]*wk
-				a[s+k], a[s+k+size/2] = u+v, u-v
-				wk *= w
-			}
-		}
-	}
 }
 
 // The measure itself: the clean speech scores 1, speech buried in noise as

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/cmplx"
 	"time"
+
+	"github.com/packter/packter/internal/dsp"
 )
 
 // Signal is mono audio.
@@ -20,8 +22,8 @@ const matchRate = 8000
 // shapes, near 0 for unrelated sound. Gain does not matter; other sound mixed
 // over the speech lowers the score.
 func Find(rec, ref Signal, within time.Duration) (time.Duration, float64) {
-	r := resample(rec, matchRate)
-	t := resample(ref, matchRate)
+	r := dsp.Resample(rec.X, rec.Rate, matchRate)
+	t := dsp.Resample(ref.X, ref.Rate, matchRate)
 	if n := int(within.Seconds() * matchRate); n > 0 && n < len(r) {
 		r = r[:n]
 	}
@@ -52,38 +54,6 @@ func Find(rec, ref Signal, within time.Duration) (time.Duration, float64) {
 	return time.Duration(float64(at) / matchRate * float64(time.Second)), best
 }
 
-// resample low-passes (a moving average over the decimation step) and
-// interpolates linearly: crude, but the same for both signals.
-func resample(s Signal, rate int) []float64 {
-	if s.Rate <= 0 || len(s.X) == 0 {
-		return nil
-	}
-	step := float64(s.Rate) / float64(rate)
-	w := max(1, int(step))
-	sm := make([]float64, len(s.X))
-	var acc float64
-	for i, v := range s.X {
-		acc += v
-		if i >= w {
-			acc -= s.X[i-w]
-		}
-		sm[i] = acc / float64(w)
-	}
-	n := int(float64(len(s.X)) / step)
-	out := make([]float64, n)
-	for i := range out {
-		p := float64(i) * step
-		k := int(p)
-		f := p - float64(k)
-		if k+1 < len(sm) {
-			out[i] = sm[k]*(1-f) + sm[k+1]*f
-		} else {
-			out[i] = sm[len(sm)-1]
-		}
-	}
-	return out
-}
-
 // trimSilence drops leading and trailing near-silence, which would match
 // anything quiet.
 func trimSilence(x []float64) []float64 {
@@ -112,47 +82,15 @@ func xcorr(r, t []float64) []float64 {
 	for i, v := range t {
 		b[i] = complex(v, 0)
 	}
-	fft(a, false)
-	fft(b, false)
+	dsp.FFT(a, false)
+	dsp.FFT(b, false)
 	for i := range a {
 		a[i] *= cmplx.Conj(b[i])
 	}
-	fft(a, true)
+	dsp.FFT(a, true)
 	out := make([]float64, len(r))
 	for i := range out {
 		out[i] = real(a[i]) / float64(n)
 	}
 	return out
-}
-
-// fft is an in-place radix-2 transform; len(a) must be a power of two.
-func fft(a []complex128, inverse bool) {
-	n := len(a)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			a[i], a[j] = a[j], a[i]
-		}
-	}
-	for size := 2; size <= n; size <<= 1 {
-		ang := 2 * math.Pi / float64(size)
-		if !inverse {
-			ang = -ang
-		}
-		w := complex(math.Cos(ang), math.Sin(ang))
-		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
-			for k := 0; k < size/2; k++ {
-				u := a[start+k]
-				v := a[start+k+size/2] * wk
-				a[start+k] = u + v
-				a[start+k+size/2] = u - v
-				wk *= w
-			}
-		}
-	}
 }
