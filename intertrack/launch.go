@@ -22,7 +22,10 @@ var ErrNoTraceHash = errors.New("this record carries no traceback hash (its desc
 // description (`HASH-TCHOST`; TCHOST is "host", "host:port" or "[v6]:port"),
 // on defaultPort (protocol.TracebackPort when <= 0) unless TCHOST names one.
 // The outcome arrives later at the monitor as PACKTER messages from the TC.
-func LaunchTrace(ctx context.Context, ev *event.Event, defaultPort int) error {
+// The description comes from whoever sent the datagram, so the record goes
+// only to a client on this machine or one of allowed (CheckTraceClient);
+// anything else is refused before a packet or a name lookup leaves.
+func LaunchTrace(ctx context.Context, ev *event.Event, defaultPort int, allowed ...string) error {
 	if ev == nil {
 		return ErrNoTraceHash
 	}
@@ -32,6 +35,9 @@ func LaunchTrace(ctx context.Context, ev *event.Event, defaultPort int) error {
 	}
 	if defaultPort <= 0 {
 		defaultPort = protocol.TracebackPort
+	}
+	if err := CheckTraceClient(host, defaultPort, allowed); err != nil {
+		return err
 	}
 	addr, err := WithDefaultPort(host, defaultPort)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/packter/packter/event"
 )
 
 func TestCheckTraceClient(t *testing.T) {
@@ -56,5 +58,18 @@ func TestTraceClientErrorSaysHowToAllow(t *testing.T) {
 	err = checkTraceClient("[2001:db8::9]:7", 11301, nil, nil)
 	if err == nil || !strings.HasSuffix(err.Error(), "--trace-client 2001:db8::9") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// LaunchTrace itself refuses a client off this machine unless allowed: the
+// console's T and the board's both go through it.
+func TestLaunchTraceGuarded(t *testing.T) {
+	ev := &event.Event{Desc: "0123456789abcdef0123456789abcdef-203.0.113.9"}
+	if err := LaunchTrace(t.Context(), ev, 0); !errors.Is(err, ErrTraceClientNotAllowed) {
+		t.Errorf("not allowed: %v", err)
+	}
+	// Allowed on another port only: still refused on the default port.
+	if err := LaunchTrace(t.Context(), ev, 0, "203.0.113.9:9"); !errors.Is(err, ErrTraceClientNotAllowed) {
+		t.Errorf("allowed on port 9 only: %v", err)
 	}
 }

@@ -337,12 +337,7 @@ func (o *Options) speech(ctx context.Context, s *Session) (*speech.Queue, error)
 func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) console.Config {
 	mon := s.Monitor
 	tracer := tracerFunc(func(ctx context.Context, ev *event.Event) error {
-		if _, host, ok := ev.Traceable(); ok {
-			if err := intertrack.CheckTraceClient(host, o.TCPort, o.TraceClients); err != nil {
-				return err
-			}
-		}
-		if err := intertrack.LaunchTrace(ctx, ev, o.TCPort); err != nil {
+		if err := intertrack.LaunchTrace(ctx, ev, o.TCPort, o.TraceClients...); err != nil {
 			return err
 		}
 		hash, host, _ := ev.Traceable()

@@ -38,12 +38,7 @@ func run(ctx context.Context, o opts.Options, log *slog.Logger) error {
 	g.trace = func(ctx context.Context, ev *event.Event) error {
 		// The host comes from a datagram: T sends only to this machine or to
 		// clients the user named, as the console's T does.
-		if _, host, ok := ev.Traceable(); ok {
-			if err := intertrack.CheckTraceClient(host, o.TCPort, o.TraceClients); err != nil {
-				return err
-			}
-		}
-		return intertrack.LaunchTrace(ctx, ev, o.TCPort)
+		return intertrack.LaunchTrace(ctx, ev, o.TCPort, o.TraceClients...)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
