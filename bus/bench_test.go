@@ -35,7 +35,7 @@ func (a *arrivals) Event(ev *event.Event) {
 		return
 	}
 	now := time.Now()
-	seq, sent, _ := strings.Cut(ev.Desc, " ")
+	seq, sent, _ := strings.Cut(ev.Desc.String(), " ")
 	n, _ := strconv.Atoi(seq)
 	ns, _ := strconv.ParseInt(sent, 10, 64)
 	a.mu.Lock()

@@ -105,13 +105,17 @@ func TestRelayCarriesDatagrams(t *testing.T) {
 		t.Errorf("%d records authenticated, want the 3.0 one", got.authed)
 	}
 	sites := src.Sites()
-	if len(sites) != 1 || sites[0].Site != "lab" {
+	if len(sites) != 1 || sites[0].Site.String() != "lab" {
 		t.Fatalf("sites %+v, want lab", sites)
 	}
 	local := c.LocalAddr().(*net.UDPAddr).IP.String()
 	want := []string{"agent-7", "udp-" + strings.ReplaceAll(local, ".", "-")}
 	slices.Sort(want)
-	if !slices.Equal(sites[0].Agents, want) {
+	var agents []string
+	for _, a := range sites[0].Agents {
+		agents = append(agents, a.String())
+	}
+	if !slices.Equal(agents, want) {
 		t.Errorf("agents %v, want %v", sites[0].Agents, want)
 	}
 	if s := bus.Summary(sites, time.Now(), time.Minute); !strings.HasPrefix(s, "1 site: lab (2 agents") {

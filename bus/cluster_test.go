@@ -119,15 +119,15 @@ func (c *counter) Event(ev *event.Event) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen[ev.Desc]++
+	c.seen[ev.Desc.String()]++
 	if ev.Authed {
 		c.authed++
 	}
-	if ch, ok := c.at[len(c.seen)]; ok && c.seen[ev.Desc] == 1 {
+	if ch, ok := c.at[len(c.seen)]; ok && c.seen[ev.Desc.String()] == 1 {
 		close(ch)
 		delete(c.at, len(c.seen))
 	}
-	if len(c.seen) == c.want && c.seen[ev.Desc] == 1 {
+	if len(c.seen) == c.want && c.seen[ev.Desc.String()] == 1 {
 		close(c.done)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseSubject: subjects come from the servers, and so from whoever may
@@ -72,4 +73,19 @@ func FuzzValidFilter(f *testing.F) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
+}
+
+// TestSitesAreCleaned: a publisher may put control characters in its
+// subject (NATS allows them); the console's status line must not get them.
+func TestSitesAreCleaned(t *testing.T) {
+	var s Sites
+	now := time.Now()
+	s.saw("packter.\x1b]0;pwned\x07tokyo.agent\u202e1", now)
+	list := s.List()
+	if len(list) != 1 || list[0].Site.String() != "]0;pwnedtokyo" || list[0].Agents[0].String() != "agent1" {
+		t.Fatalf("sites %+v", list)
+	}
+	if sum := Summary(list, now, time.Minute); strings.ContainsAny(sum, "\x1b\x07\u202e") {
+		t.Errorf("summary carries a control character: %q", sum)
+	}
 }

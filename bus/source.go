@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"github.com/packter/packter/event"
 	"github.com/packter/packter/internal/ratelog"
 	"github.com/packter/packter/monitor"
 	"github.com/packter/packter/protocol"
@@ -288,9 +289,11 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 
 // SiteStatus is one site as a monitor hears it.
 type SiteStatus struct {
-	Site     string
-	Agents   []string  // agents heard from, sorted
-	LastSeen time.Time // last message
+	// Subjects are the publishers' words: NATS lets them hold control
+	// characters, and these reach the console's status line.
+	Site     event.Text
+	Agents   []event.Text // agents heard from, sorted
+	LastSeen time.Time    // last message
 	Messages uint64
 }
 
@@ -339,14 +342,14 @@ func (s *Sites) List() []SiteStatus {
 	defer s.mu.Unlock()
 	out := make([]SiteStatus, 0, len(s.m))
 	for name, st := range s.m {
-		ag := make([]string, 0, len(st.agents))
+		ag := make([]event.Text, 0, len(st.agents))
 		for a := range st.agents {
-			ag = append(ag, a)
+			ag = append(ag, event.CleanText(a, event.MaxName))
 		}
-		slices.Sort(ag)
-		out = append(out, SiteStatus{Site: name, Agents: ag, LastSeen: st.last, Messages: st.n})
+		slices.SortFunc(ag, func(a, b event.Text) int { return strings.Compare(a.String(), b.String()) })
+		out = append(out, SiteStatus{Site: event.CleanText(name, event.MaxName), Agents: ag, LastSeen: st.last, Messages: st.n})
 	}
-	slices.SortFunc(out, func(a, b SiteStatus) int { return strings.Compare(a.Site, b.Site) })
+	slices.SortFunc(out, func(a, b SiteStatus) int { return strings.Compare(a.Site.String(), b.Site.String()) })
 	return out
 }
 

@@ -248,13 +248,13 @@ func (c *core) saySelected() {
 	if _, host, ok := ev.Traceable(); ok {
 		b.WriteString(", traceable through the traceback client at ")
 		b.WriteString(host)
-	} else if ev.Desc != "" {
+	} else if !ev.Desc.Empty() {
 		b.WriteString(", description ")
-		b.WriteString(oneLine(ev.Desc))
+		b.WriteString(oneLine(ev.Desc.String()))
 	}
-	if ev.Agent != "" {
+	if !ev.Agent.Empty() {
 		b.WriteString(", agent ")
-		b.WriteString(oneLine(ev.Agent))
+		b.WriteString(oneLine(ev.Agent.String()))
 		if ev.Authed {
 			b.WriteString(" authenticated")
 		}

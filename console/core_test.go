@@ -168,7 +168,7 @@ func TestTrace(t *testing.T) {
 	if res := job.run(context.Background(), r.tracer); res.err != nil {
 		t.Fatal(res.err)
 	}
-	if calls := r.tracer.Calls(); len(calls) != 1 || calls[0].Desc != "00000000000000000000000000000012-tc.example" {
+	if calls := r.tracer.Calls(); len(calls) != 1 || calls[0].Desc.String() != "00000000000000000000000000000012-tc.example" {
 		t.Fatalf("tracer calls %+v", calls)
 	}
 	r.c.refresh()
@@ -505,7 +505,7 @@ func TestSummaryLeadsWithWhatMatters(t *testing.T) {
 		r.tl.Append(&syn)
 	}
 	r.add(10)
-	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood toward 10.0.0.5"})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText("SYN flood toward 10.0.0.5", event.MaxText)})
 	r.c.refresh()
 	r.clock = r.clock.Add(10 * time.Second)
 	r.c.refresh()
@@ -537,9 +537,9 @@ func TestVerbosityKey(t *testing.T) {
 
 func TestMessagesAndAlerts(t *testing.T) {
 	r := newRig(t, 5, true)
-	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 10.0.0.2"})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText("SYN flood to 10.0.0.2", event.MaxText)})
 	r.add(3)
-	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindVoice, Text: "hello"})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindVoice, Text: event.CleanText("hello", event.MaxText)})
 	r.c.refresh()
 	var msgs []note
 	for _, n := range r.c.takeNotes() {
@@ -563,7 +563,7 @@ func TestMessagesAndAlerts(t *testing.T) {
 func TestFloodAnnouncedOnce(t *testing.T) {
 	r := newRig(t, 5, false)
 	flood := consoletest.Synthetic(1, r.clock)
-	flood.Model = "missile"
+	flood.Model = event.CleanText("missile", event.MaxText)
 	for i := 0; i < 3; i++ {
 		r.tl.Append(&flood)
 	}
@@ -593,7 +593,7 @@ func TestFloodAnnouncedOnce(t *testing.T) {
 func TestMessageFloodSummarised(t *testing.T) {
 	r := newRig(t, 5, true)
 	for i := 0; i < 20; i++ {
-		r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: fmt.Sprintf("alert %d", i)})
+		r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText(fmt.Sprintf("alert %d", i), event.MaxText)})
 	}
 	r.c.refresh()
 	notes := r.c.takeNotes()
@@ -610,7 +610,7 @@ func TestMessageFloodSummarised(t *testing.T) {
 		t.Errorf("the messages pane keeps all 20, has %d", len(r.c.msgs.items))
 	}
 	r.clock = r.clock.Add(time.Second)
-	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "next second"})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText("next second", event.MaxText)})
 	r.c.refresh()
 	notes = r.c.takeNotes()
 	if len(notes) != 1 || notes[0].text != "Alert: next second" || !notes[0].bell {

@@ -12,7 +12,7 @@ import (
 
 // earth is a PACKTEARTH event between two points (degrees).
 func earth(lat1, lon1, lat2, lon2 float64, flag int, desc string) event.Event {
-	return event.Event{Kind: event.KindEarth, Lat1: lat1, Lon1: lon1, Lat2: lat2, Lon2: lon2, Flag: flag, Desc: desc}
+	return event.Event{Kind: event.KindEarth, Lat1: lat1, Lon1: lon1, Lat2: lat2, Lon2: lon2, Flag: flag, Desc: event.CleanText(desc, event.MaxText)}
 }
 
 // Points from zone.tab (geo's table): Tokyo, Berlin, São Paulo; and Berlin

@@ -18,14 +18,14 @@ func FlagName(ev *event.Event) string {
 	switch {
 	case ev.Flood():
 		return "Flood"
-	case ev.Model != "":
-		return ev.Model
+	case !ev.Model.Empty():
+		return ev.Model.String()
 	}
 	return ClassName(ev.Class())
 }
 
 func shortFlagName(ev *event.Event) string {
-	if ev.Model == "" {
+	if ev.Model.Empty() {
 		if c := ev.Class(); c >= 0 && c < len(protocol.ShortClassNames) {
 			return protocol.ShortClassNames[c]
 		}
@@ -35,7 +35,7 @@ func shortFlagName(ev *event.Event) string {
 
 func isICMP(ev *event.Event) bool {
 	c := ev.Class()
-	return ev.Model == "" && protocol.IsICMPClass(c)
+	return ev.Model.Empty() && protocol.IsICMPClass(c)
 }
 
 // Describe is one plain line about an event, most important words first, as
@@ -46,7 +46,7 @@ func Describe(ev *event.Event) string {
 	switch ev.Kind {
 	case event.KindPacket:
 		if ev.Incident() {
-			b.WriteString(ev.Desc)
+			b.WriteString(ev.Desc.String())
 			b.WriteString(", ")
 		}
 		b.WriteString(FlagName(ev))
@@ -57,9 +57,9 @@ func Describe(ev *event.Event) string {
 		if _, _, ok := ev.Traceable(); ok {
 			// A hash says nothing to a listener, and "traceable" on every line
 			// is noise: Enter says the traceback client.
-		} else if ev.Desc != "" && !ev.Incident() && !defaultDesc(ev.Desc) {
+		} else if !ev.Desc.Empty() && !ev.Incident() && !defaultDesc(ev.Desc.String()) {
 			b.WriteString(", ")
-			b.WriteString(ev.Desc)
+			b.WriteString(ev.Desc.String())
 		}
 	case event.KindEarth:
 		// Countries, not coordinates: "TCP SYN from Japan to Germany".
@@ -68,9 +68,9 @@ func Describe(ev *event.Event) string {
 		b.WriteString(EarthCountry(ev, true).Name())
 		b.WriteString(" to ")
 		b.WriteString(EarthCountry(ev, false).Name())
-		if _, _, ok := ev.Traceable(); !ok && ev.Desc != "" && !defaultDesc(ev.Desc) {
+		if _, _, ok := ev.Traceable(); !ok && !ev.Desc.Empty() && !defaultDesc(ev.Desc.String()) {
 			b.WriteString(", ")
-			b.WriteString(ev.Desc)
+			b.WriteString(ev.Desc.String())
 		}
 	default:
 		b.WriteString(kindTitle(ev.Kind))
@@ -163,9 +163,9 @@ func kindTitle(k event.Kind) string {
 
 // plainText is a message's text without markup or control characters, on one line.
 func plainText(ev *event.Event) string {
-	t := ev.Text
+	t := ev.Text.String()
 	if t == "" {
-		t = ev.File
+		t = ev.File.String()
 	}
 	if ev.Kind == event.KindMessage || ev.Kind == event.KindHTML {
 		t = stripTags(t)

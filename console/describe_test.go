@@ -20,7 +20,7 @@ func pkt(src, dst string, sp, dp uint32, flag int, desc string) event.Event {
 	return event.Event{
 		Kind: event.KindPacket,
 		Src:  protocol.AddrFrom(netip.MustParseAddr(src)), Dst: protocol.AddrFrom(netip.MustParseAddr(dst)),
-		SPort: protocol.PortFrom(sp), DPort: protocol.PortFrom(dp), Flag: flag, Desc: desc,
+		SPort: protocol.PortFrom(sp), DPort: protocol.PortFrom(dp), Flag: flag, Desc: event.CleanText(desc, event.MaxText),
 	}
 }
 
@@ -28,7 +28,7 @@ func TestDescribe(t *testing.T) {
 	icmp := pkt("10.0.0.1", "10.0.0.2", 0, 0, 4, "ICMPv4 src:10.0.0.1 dst:10.0.0.2 (type:8 code:0)")
 	icmp.SPort, icmp.DPort = protocol.ICMPPorts(8, 3)
 	flood := pkt("192.0.2.1", "10.0.0.2", 1, 80, 0, "flood")
-	flood.Model = "missile"
+	flood.Model = event.CleanText("missile", event.MaxText)
 	norm := event.Event{Kind: event.KindPacket, Src: protocol.NormAddr(0.25), Dst: protocol.NormAddr(0.5),
 		SPort: protocol.Port{Norm: 0.5, IsNorm: true}, DPort: protocol.PortFrom(80), Flag: 13}
 	tests := []struct {
@@ -49,10 +49,10 @@ func TestDescribe(t *testing.T) {
 		{"incident first", pkt("10.0.0.9", "10.0.0.2", 1, 2, 0, "Incident:SCAN nmap sid:1 gen:1 rev:1"),
 			"Incident:SCAN nmap sid:1 gen:1 rev:1, TCP from 10.0.0.9 port 1 to 10.0.0.2 port 2"},
 		{"normalised", norm, "UDP from 0.25 position 0.5 to 0.5 port 80"},
-		{"message html and controls", event.Event{Kind: event.KindMessage, Text: "Traceback<br>trial\x1b[2J \a succeeded"},
-			"Message: Traceback trial [2J succeeded"},
-		{"alert", event.Event{Kind: event.KindAlert, Text: "SYN flood to 10.0.0.2"}, "Alert: SYN flood to 10.0.0.2"},
-		{"sound file", event.Event{Kind: event.KindSE, File: "se1.wav"}, "Sound effect: se1.wav"},
+		{"message html and controls", event.Event{Kind: event.KindMessage, Text: event.CleanText("Traceback<br>trial\x1b[2J \a succeeded", event.MaxText)},
+			"Message: Traceback trial[2J succeeded"}, // ESC and BEL gone when the text was made
+		{"alert", event.Event{Kind: event.KindAlert, Text: event.CleanText("SYN flood to 10.0.0.2", event.MaxText)}, "Alert: SYN flood to 10.0.0.2"},
+		{"sound file", event.Event{Kind: event.KindSE, File: event.CleanText("se1.wav", event.MaxText)}, "Sound effect: se1.wav"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,8 +79,8 @@ func TestFilter(t *testing.T) {
 	udp6 := pkt("2001:db8::1", "2001:db8::2", 5353, 53, 8, "mdns query")
 	trace := pkt("192.0.2.7", "127.0.0.1", 1, 443, 10, "0123456789abcdef0123456789abcdef-tc")
 	flood := pkt("192.0.2.1", "10.0.0.2", 1, 80, 0, "")
-	flood.Model = "missile"
-	msg := event.Event{Kind: event.KindMessage, Text: "tcp"}
+	flood.Model = event.CleanText("missile", event.MaxText)
+	msg := event.Event{Kind: event.KindMessage, Text: event.CleanText("tcp", event.MaxText)}
 	all := []event.Event{syn4, udp6, trace, flood, msg}
 	tests := []struct {
 		filter string

@@ -300,7 +300,7 @@ func (f *Filter) Match(ev *event.Event) bool {
 		return false
 	}
 	for _, w := range f.words {
-		if !containsFold(ev.Desc, w) && !containsFold(ev.Model, w) {
+		if !containsFold(ev.Desc.String(), w) && !containsFold(ev.Model.String(), w) {
 			return false
 		}
 	}

@@ -15,7 +15,7 @@ func FuzzParseFilter(f *testing.F) {
 	evs := []event.Event{
 		pkt("10.0.0.1", "127.0.0.1", 60000, 80, 1, "desc"),
 		pkt("2001:db8::1", "2001:db8::2", 1, 53, 8, "0123456789abcdef0123456789abcdef-tc"),
-		{Kind: event.KindMessage, Text: "x"},
+		{Kind: event.KindMessage, Text: event.CleanText("x", event.MaxText)},
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)

@@ -22,8 +22,8 @@ func TestExtraStatus(t *testing.T) {
 func TestTraceLaunchedElsewhere(t *testing.T) {
 	r := newRig(t, 3, false)
 	at := r.clock
-	r.tl.Append(&event.Event{Time: at, Kind: event.KindMessage, Text: "Traceback trial succeeded<br>Depth 0: found AS:64500"})
-	r.tl.Append(&event.Event{Time: at, Kind: event.KindVoice, Text: "Traceback succeeded: the packet came from AS 64540, through AS 64510"})
+	r.tl.Append(&event.Event{Time: at, Kind: event.KindMessage, Text: event.CleanText("Traceback trial succeeded<br>Depth 0: found AS:64500", event.MaxText)})
+	r.tl.Append(&event.Event{Time: at, Kind: event.KindVoice, Text: event.CleanText("Traceback succeeded: the packet came from AS 64540, through AS 64510", event.MaxText)})
 	r.c.refresh()
 	var outcome []string
 	for _, n := range r.c.takeNotes() {

@@ -245,7 +245,7 @@ func (m *model) listLines(add func(string)) {
 		flag := fmt.Sprintf("%-*s", flagW, ansi.Truncate(shortFlagName(ev), flagW, "…"))
 		from := fmt.Sprintf("%-*s", endW, ansi.Truncate(endText(ev, true), endW, "…"))
 		to := fmt.Sprintf("%-*s", endW, ansi.Truncate(endText(ev, false), endW, "…"))
-		desc := oneLine(ev.Desc)
+		desc := oneLine(ev.Desc.String())
 		if _, host, ok := ev.Traceable(); ok {
 			desc = "traceable via " + host
 		} else if ev.Kind == event.KindEarth {

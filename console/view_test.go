@@ -94,7 +94,7 @@ func TestFullScreenView(t *testing.T) {
 		{name: "trace_outcome", w: 100, h: 30, keys: []string{"2", "T"}, before: nil},
 		{name: "no_trace", w: 100, h: 30, keys: []string{"1", "T"}},
 		{name: "alert", w: 100, h: 30, before: func(r *rig) {
-			r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 127.0.0.1"})
+			r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText("SYN flood to 127.0.0.1", event.MaxText)})
 		}},
 	}
 	for _, tc := range cases {
@@ -236,7 +236,7 @@ func TestAccessibleRun(t *testing.T) {
 	waitFor(t, out, "the search", func(s string) bool {
 		return strings.Contains(s, "\nTCP FIN or RST from 10.0.0.13 port 40012 to 127.0.0.1 port 80; number 8, 8 seconds ago; selected\n")
 	})
-	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: "SYN flood to 127.0.0.1"})
+	r.tl.Append(&event.Event{Time: r.clock, Kind: event.KindAlert, Text: event.CleanText("SYN flood to 127.0.0.1", event.MaxText)})
 	waitFor(t, out, "the alert with a bell", func(s string) bool { return strings.Contains(s, "\aAlert: SYN flood to 127.0.0.1\n") })
 	io.WriteString(inW, "?\n")
 	waitFor(t, out, "help", func(s string) bool { return strings.Contains(s, "\nq: quit\n") })

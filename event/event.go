@@ -50,31 +50,31 @@ func ParseKind(s string) (Kind, bool) {
 type Event struct {
 	Time   time.Time // arrival at the monitor
 	Kind   Kind
-	Agent  string // PACKTERAGENT id, "" when the datagram carried none
-	Authed bool   // the datagram's HMAC verified against the agent's key
+	Agent  Text // PACKTERAGENT id, empty when the datagram carried none
+	Authed bool // the datagram's HMAC verified against the agent's key
 
 	// KindPacket (and the two ends of KindEarth in Src/Dst as lat/lon are not
 	// addresses: see Lat1..Lon2).
 	Src, Dst     protocol.Addr
 	SPort, DPort protocol.Port
-	Flag         int    // FLAG as sent (PACKTER's `flag + base`); Class gives the colour class
-	Model        string // FLAG when it names a model instead of a number (e.g. "missile" for floods)
-	Desc         string
+	Flag         int  // FLAG as sent (PACKTER's `flag + base`); Class gives the colour class
+	Model        Text // FLAG when it names a model instead of a number (e.g. "missile" for floods)
+	Desc         Text
 
 	// KindEarth
 	Lat1, Lon1, Lat2, Lon2 float64
 
 	// Messages: Text is the HTML/message/voice/alert text; File the picture
 	// (message), sound file (sound, se) or texture (sky); Millis PACKTERSOUND's TIME.
-	Text   string
-	File   string
+	Text   Text
+	File   Text
 	Millis int
 }
 
 // Class is PACKTER's colour class, `flag % 10` (0..9), as the 2.5 viewer uses it.
 // Model records (floods) return -1.
 func (e *Event) Class() int {
-	if e.Model != "" {
+	if !e.Model.Empty() {
 		return -1
 	}
 	c := e.Flag % 10
@@ -86,17 +86,17 @@ func (e *Event) Class() int {
 
 // Flood reports whether the record is drawn as PACKTER's missile: a flood.
 func (e *Event) Flood() bool {
-	return e.Model != "" && strings.HasPrefix(strings.ToLower(e.Model), protocol.FloodModel)
+	return !e.Model.Empty() && strings.HasPrefix(strings.ToLower(e.Model.s), protocol.FloodModel)
 }
 
 // Incident reports whether the record came from an IDS alert (PACKTER's
 // `Incident:MSG sid:N gen:N rev:N` description).
-func (e *Event) Incident() bool { return strings.HasPrefix(e.Desc, "Incident:") }
+func (e *Event) Incident() bool { return strings.HasPrefix(e.Desc.s, "Incident:") }
 
 // Traceable returns the hash and traceback-client host of a record whose
 // description has PACKTER's `HASH-TCHOST` form (exactly one '-').
 func (e *Event) Traceable() (hash, host string, ok bool) {
-	return protocol.SplitTraceDesc(e.Desc)
+	return protocol.SplitTraceDesc(e.Desc.s)
 }
 
 // FromRecord makes a packet event from a parsed record, copying what the record
@@ -110,11 +110,11 @@ func FromRecord(t time.Time, r *protocol.Record) Event {
 		SPort: r.SPort,
 		DPort: r.DPort,
 		Flag:  r.Flag,
-		Model: string(r.Model),
-		Desc:  string(r.Desc),
+		Model: CleanBytes(r.Model, MaxName),
+		Desc:  CleanBytes(r.Desc, MaxDesc),
 	}
 }
 
 // NotKept stands for text the timeline had to let go of (the descriptions of
 // a flood of unique packets, beyond the timeline's text budget).
-const NotKept = "(description not kept)"
+func NotKept() Text { return Text{"(description not kept)"} }

@@ -4,8 +4,8 @@
 // the standalone board both take their events from here, so there is one
 // definition of what a datagram means.
 //
-// Events returned own their text: their strings point into arena chunks that
-// are written once and never reused, so any output may keep them.
+// Events returned own their text: it is cleaned into event.Arena chunks that
+// are written once and never reused, so any output may keep it.
 package ingest
 
 import (
@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/internal/ratelog"
@@ -92,7 +91,7 @@ func (in *Ingest) Stats() Stats {
 type Decoder struct {
 	in    *Ingest
 	d     protocol.Datagram
-	arena arena
+	arena event.Arena
 }
 
 // NewDecoder makes a decoder sharing in's policy and counters.
@@ -120,7 +119,7 @@ func (dc *Decoder) Decode(b []byte, from netip.AddrPort, t time.Time, out []even
 	}
 	n := len(out)
 	a := &dc.arena
-	agent := a.text(d.Agent.ID, event.MaxName)
+	agent := a.Clean(d.Agent.ID, event.MaxName)
 	switch d.Header {
 	case protocol.HeaderPacket, protocol.HeaderBallistic, protocol.HeaderGateway:
 		out = slices.Grow(out, len(d.Records))
@@ -133,14 +132,14 @@ func (dc *Decoder) Decode(b []byte, from netip.AddrPort, t time.Time, out []even
 			*ev = event.Event{}
 			ev.Time, ev.Kind, ev.Agent, ev.Authed = t, event.KindPacket, agent, authed
 			ev.Src, ev.Dst, ev.SPort, ev.DPort, ev.Flag = r.Src, r.Dst, r.SPort, r.DPort, r.Flag
-			ev.Model, ev.Desc = a.text(r.Model, event.MaxName), a.text(r.Desc, event.MaxDesc)
+			ev.Model, ev.Desc = a.Clean(r.Model, event.MaxName), a.Clean(r.Desc, event.MaxDesc)
 		}
 	case protocol.HeaderEarth:
 		for i := range d.Earth {
 			e := &d.Earth[i]
 			out = append(out, event.Event{Time: t, Kind: event.KindEarth, Agent: agent, Authed: authed,
 				Lat1: e.Lat1, Lon1: e.Lon1, Lat2: e.Lat2, Lon2: e.Lon2,
-				Flag: e.Flag, Model: a.text(e.Model, event.MaxName), Desc: a.text(e.Desc, event.MaxDesc)})
+				Flag: e.Flag, Model: a.Clean(e.Model, event.MaxName), Desc: a.Clean(e.Desc, event.MaxDesc)})
 		}
 	default:
 		kind := ControlKind(d.Header)
@@ -148,9 +147,9 @@ func (dc *Decoder) Decode(b []byte, from netip.AddrPort, t time.Time, out []even
 			break
 		}
 		ev := event.Event{Time: t, Kind: kind, Agent: agent, Authed: authed,
-			Text: a.text(d.Text, event.MaxText), File: a.text(d.File, event.MaxName), Millis: d.Millis}
+			Text: a.Clean(d.Text, event.MaxText), File: a.Clean(d.File, event.MaxName), Millis: d.Millis}
 		if d.Header == protocol.HeaderMessage {
-			ev.File = a.text(d.Picture, event.MaxName)
+			ev.File = a.Clean(d.Picture, event.MaxName)
 		}
 		out = append(out, ev)
 	}
@@ -218,50 +217,4 @@ func (in *Ingest) authorize(d *protocol.Datagram, from netip.AddrPort, t time.Ti
 		return false, false
 	}
 	return false, true
-}
-
-// arena holds cleaned text for the events of many datagrams. Chunks are
-// written once and never reused, so strings viewing them stay valid and
-// unchanged for as long as anyone holds them; a full chunk is left to the
-// garbage collector and a new one started.
-type arena struct{ buf []byte }
-
-const arenaChunk = 16 << 10
-
-// text cleans b (at most limit bytes) into the arena and returns it as a string.
-func (a *arena) text(b []byte, limit int) string {
-	if len(b) == 0 {
-		return ""
-	}
-	// Room for clean text and a cut's "…"; invalid bytes grow into U+FFFD,
-	// and then append moves on to a new array, which is as safe.
-	need := min(len(b), limit) + 3
-	if cap(a.buf)-len(a.buf) < need {
-		a.buf = make([]byte, 0, max(arenaChunk, need))
-	}
-	start := len(a.buf)
-	a.buf = event.AppendClean(a.buf, b, limit)
-	s := a.buf[start:len(a.buf):len(a.buf)]
-	if len(s) == 0 {
-		return ""
-	}
-	return unsafe.String(&s[0], len(s))
-}
-
-// Own cleans ev's text and copies it into the decoder's arena: events read
-// from a file or made in the process get the same guarantees as decoded ones.
-func (dc *Decoder) Own(ev *event.Event) {
-	a := &dc.arena
-	ev.Agent = a.str(ev.Agent, event.MaxName)
-	ev.Model = a.str(ev.Model, event.MaxName)
-	ev.Desc = a.str(ev.Desc, event.MaxDesc)
-	ev.Text = a.str(ev.Text, event.MaxText)
-	ev.File = a.str(ev.File, event.MaxName)
-}
-
-func (a *arena) str(s string, limit int) string {
-	if s == "" {
-		return ""
-	}
-	return a.text(unsafe.Slice(unsafe.StringData(s), len(s)), limit)
 }

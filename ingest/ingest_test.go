@@ -60,10 +60,10 @@ func TestEveryFormBecomesEvents(t *testing.T) {
 	if st := in.Stats(); st.Datagrams != 9 || st.Malformed != 1 || st.Events != 10 {
 		t.Errorf("stats %+v", st)
 	}
-	if m := evs[3]; m.File != "pic.png" || m.Text != "<b>hi</b>" {
+	if m := evs[3]; m.File.String() != "pic.png" || m.Text.String() != "<b>hi</b>" {
 		t.Errorf("message event %+v", m)
 	}
-	if s := evs[5]; s.Millis != 30000 || s.File != "Detection.wav" {
+	if s := evs[5]; s.Millis != 30000 || s.File.String() != "Detection.wav" {
 		t.Errorf("sound event %+v", s)
 	}
 }
@@ -80,7 +80,7 @@ func TestEventsOwnTheirText(t *testing.T) {
 	for i := 0; i < 5000; i++ { // and the decoder goes on through many chunks
 		d.Decode(protocol.AppendPacket(nil, record(fmt.Sprintf("later %d %s", i, strings.Repeat("y", 50)))), from, now, nil)
 	}
-	if len(kept) != 1 || kept[0].Desc != "first description" {
+	if len(kept) != 1 || kept[0].Desc.String() != "first description" {
 		t.Fatalf("kept event changed: %+v", kept)
 	}
 }
@@ -106,13 +106,13 @@ func TestWireTextIsCleaned(t *testing.T) {
 		t.Fatalf("%d events: %+v", len(evs), evs)
 	}
 	for _, e := range evs {
-		for _, s := range []string{e.Desc, e.Model, e.Text, e.File, e.Agent} {
+		for _, s := range []string{e.Desc.String(), e.Model.String(), e.Text.String(), e.File.String(), e.Agent.String()} {
 			if strings.ContainsAny(s, "\x1b\x07\u009b\u202e") {
 				t.Errorf("%s event carries a control character: %q", e.Kind, s)
 			}
 		}
 	}
-	if evs[0].Desc != "desc]52;c;cm0gLXJmIH4=]0;pwned2J" {
+	if evs[0].Desc.String() != "desc]52;c;cm0gLXJmIH4=]0;pwned2J" {
 		t.Errorf("cleaned description %q", evs[0].Desc)
 	}
 }
@@ -120,8 +120,8 @@ func TestWireTextIsCleaned(t *testing.T) {
 func TestLongTextIsCut(t *testing.T) {
 	_, d := decoder(t, Config{})
 	evs := d.Decode(protocol.AppendPacket(nil, record(strings.Repeat("d", 5000))), from, now, nil)
-	if len(evs) != 1 || len(evs[0].Desc) > event.MaxDesc || !strings.HasSuffix(evs[0].Desc, "…") {
-		t.Fatalf("description of %d bytes", len(evs[0].Desc))
+	if len(evs) != 1 || len(evs[0].Desc.String()) > event.MaxDesc || !strings.HasSuffix(evs[0].Desc.String(), "…") {
+		t.Fatalf("description of %d bytes", len(evs[0].Desc.String()))
 	}
 }
 
@@ -235,7 +235,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, d := decoder(t, Config{Keys: map[string][]byte{"edge": key}})
 		for _, e := range d.Decode(b, from, now, nil) {
-			for _, s := range []string{e.Desc, e.Model, e.Text, e.File, e.Agent} {
+			for _, s := range []string{e.Desc.String(), e.Model.String(), e.Text.String(), e.File.String(), e.Agent.String()} {
 				if event.Clean(s, 1<<20) != s {
 					t.Fatalf("uncleaned text %q", s)
 				}

@@ -330,7 +330,7 @@ func (l *lab) victimEvent(ip []byte, hash [16]byte) *event.Event {
 	dst, _ := netip.AddrFromSlice(ip[16:20])
 	return &event.Event{Kind: event.KindPacket, Src: protocol.AddrFrom(src), Dst: protocol.AddrFrom(dst),
 		SPort: protocol.PortFrom(uint32(ip[20])<<8 | uint32(ip[21])), DPort: protocol.PortFrom(9999), Flag: 3,
-		Desc: fmt.Sprintf("%x-%s", hash, l.rig.addr)}
+		Desc: event.CleanText(fmt.Sprintf("%x-%s", hash, l.rig.addr), event.MaxText)}
 }
 
 func TestLabTraceback(t *testing.T) {
@@ -416,7 +416,7 @@ func TestLabTraceback(t *testing.T) {
 			{"garbage", garbage.Addr().String(), "unreadable message"},
 		} {
 			rig := startTC(t, ctx, TCConfig{DP: c.addr, AckTimeout: 300 * time.Millisecond})
-			if err := LaunchTrace(ctx, &event.Event{Desc: fmt.Sprintf("%x-%s", hash, rig.addr)}, 0); err != nil {
+			if err := LaunchTrace(ctx, &event.Event{Desc: event.CleanText(fmt.Sprintf("%x-%s", hash, rig.addr), event.MaxText)}, 0); err != nil {
 				t.Fatal(err)
 			}
 			if o := rig.next(t); o.Kind != Failed || !strings.Contains(o.Voice, c.reason) {
@@ -465,7 +465,7 @@ func TestLabTracebackBinaries(t *testing.T) {
 	hash, _ := capture.TraceHash(ip, false)
 	l.waitSeen(t, ctx, hash, l.ases...)
 	ev := l.victimEvent(ip, hash)
-	ev.Desc = fmt.Sprintf("%x-127.0.0.1", hash) // PACKTER's default: the TC on port 11301
+	ev.Desc = event.CleanText(fmt.Sprintf("%x-127.0.0.1", hash), event.MaxText) // PACKTER's default: the TC on port 11301
 
 	want := "PACKTERVOICE\nTraceback succeeded: the packet came from AS 65001, through AS 65002\n"
 	buf := make([]byte, 64<<10)

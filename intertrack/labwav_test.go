@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/packter/packter/event"
 	"math"
 	"net"
 	"os"
@@ -199,7 +200,7 @@ func (l *lab) traceIntoMonitor(t *testing.T, ctx context.Context, voice string, 
 	go tc.Serve(tcCtx, pc)
 
 	ev := l.victimEvent(ip, hash)
-	ev.Desc = fmt.Sprintf("%x-%s", hash, pc.LocalAddr())
+	ev.Desc = event.CleanText(fmt.Sprintf("%x-%s", hash, pc.LocalAddr()), event.MaxText)
 	launched := time.Now()
 	if err := LaunchTrace(ctx, ev, 0); err != nil {
 		t.Fatal(err)

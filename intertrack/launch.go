@@ -62,7 +62,7 @@ func LaunchTrace(ctx context.Context, ev *event.Event, defaultPort int, allowed 
 // the sixth field).
 func AppendTraceRecord(dst []byte, ev *event.Event) []byte {
 	r := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag,
-		Model: []byte(ev.Model), Desc: []byte(ev.Desc)}
+		Model: []byte(ev.Model.String()), Desc: []byte(ev.Desc.String())}
 	dst = protocol.AppendRecord(dst, &r)
 	return append(dst, '\n')
 }

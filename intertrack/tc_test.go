@@ -117,7 +117,7 @@ func (r *tcRig) launch(t *testing.T, hash [16]byte) {
 	t.Helper()
 	ev := &event.Event{Kind: event.KindPacket, Src: protocol.AddrFrom(netip.MustParseAddr("10.0.0.1")),
 		Dst: protocol.AddrFrom(netip.MustParseAddr("10.0.0.2")), SPort: protocol.PortFrom(1234), DPort: protocol.PortFrom(80),
-		Flag: 3, Desc: fmt.Sprintf("%x-%s", hash, r.addr)}
+		Flag: 3, Desc: event.CleanText(fmt.Sprintf("%x-%s", hash, r.addr), event.MaxText)}
 	if err := LaunchTrace(t.Context(), ev, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestLaunchTrace(t *testing.T) {
 	defer pc.Close()
 	ev := &event.Event{Kind: event.KindPacket, Src: protocol.AddrFrom(netip.MustParseAddr("2001:db8::1")),
 		Dst: protocol.AddrFrom(netip.MustParseAddr("2001:db8::2")), SPort: protocol.PortFrom(5), DPort: protocol.PortFrom(6),
-		Flag: 8, Desc: "0123456789abcdeffedcba9876543210-" + pc.LocalAddr().String()}
+		Flag: 8, Desc: event.CleanText("0123456789abcdeffedcba9876543210-"+pc.LocalAddr().String(), event.MaxText)}
 	if err := LaunchTrace(t.Context(), ev, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -369,13 +369,13 @@ func TestLaunchTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "2001:db8::1,2001:db8::2,5,6,8," + ev.Desc + "\n"; string(buf[:n]) != want {
+	if want := "2001:db8::1,2001:db8::2,5,6,8," + ev.Desc.String() + "\n"; string(buf[:n]) != want {
 		t.Errorf("sent %q, want %q", buf[:n], want)
 	}
 	if h, err := ParseTraceDatagram(buf[:n]); err != nil || h != testHash {
 		t.Errorf("TC reads %x, %v", h, err)
 	}
-	ev.Desc = "TCP src:1 dst:2"
+	ev.Desc = event.CleanText("TCP src:1 dst:2", event.MaxText)
 	if err := LaunchTrace(t.Context(), ev, 0); err != ErrNoTraceHash {
 		t.Errorf("no hash: %v", err)
 	}

@@ -64,7 +64,7 @@ func TestTraceClientErrorSaysHowToAllow(t *testing.T) {
 // LaunchTrace itself refuses a client off this machine unless allowed: the
 // console's T and the board's both go through it.
 func TestLaunchTraceGuarded(t *testing.T) {
-	ev := &event.Event{Desc: "0123456789abcdef0123456789abcdef-203.0.113.9"}
+	ev := &event.Event{Desc: event.CleanText("0123456789abcdef0123456789abcdef-203.0.113.9", event.MaxText)}
 	if err := LaunchTrace(t.Context(), ev, 0); !errors.Is(err, ErrTraceClientNotAllowed) {
 		t.Errorf("not allowed: %v", err)
 	}

@@ -40,7 +40,7 @@ func Append(dst []byte, ev *event.Event) []byte {
 		dst = append(dst, `,"dport":`...)
 		dst = ev.DPort.AppendText(dst)
 		dst = appendFlag(dst, ev)
-		dst = appendString(dst, "desc", ev.Desc)
+		dst = appendString(dst, "desc", ev.Desc.String())
 	case event.KindEarth:
 		for i, v := range [4]float64{ev.Lat1, ev.Lon1, ev.Lat2, ev.Lon2} {
 			dst = append(dst, `,"`...)
@@ -49,17 +49,17 @@ func Append(dst []byte, ev *event.Event) []byte {
 			dst = strconv.AppendFloat(dst, v, 'f', -1, 64)
 		}
 		dst = appendFlag(dst, ev)
-		dst = appendString(dst, "desc", ev.Desc)
+		dst = appendString(dst, "desc", ev.Desc.String())
 	default:
-		dst = appendString(dst, "text", ev.Text)
-		dst = appendString(dst, "file", ev.File)
+		dst = appendString(dst, "text", ev.Text.String())
+		dst = appendString(dst, "file", ev.File.String())
 		if ev.Kind == event.KindSound {
 			dst = append(dst, `,"millis":`...)
 			dst = strconv.AppendInt(dst, int64(ev.Millis), 10)
 		}
 	}
-	dst = appendString(dst, "agent", ev.Agent)
-	if ev.Agent != "" {
+	dst = appendString(dst, "agent", ev.Agent.String())
+	if !ev.Agent.Empty() {
 		dst = append(dst, `,"authed":`...)
 		dst = strconv.AppendBool(dst, ev.Authed)
 	}
@@ -71,7 +71,7 @@ var earthNames = [4]string{"lat1", "lon1", "lat2", "lon2"}
 func appendFlag(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, `,"flag":`...)
 	dst = strconv.AppendInt(dst, int64(ev.Flag), 10)
-	return appendString(dst, "model", ev.Model)
+	return appendString(dst, "model", ev.Model.String())
 }
 
 // appendString appends `,"name":"value"` unless value is empty, escaping as
@@ -234,9 +234,13 @@ func Unmarshal(b []byte, ev *event.Event) error {
 		return fmt.Errorf("%w: unknown kind %q", ErrLine, l.Kind)
 	}
 	*ev = event.Event{
-		Time: t, Kind: k, Flag: l.Flag, Model: l.Model, Desc: l.Desc, Text: l.Text, File: l.File,
-		Millis: l.Millis, Agent: l.Agent, Authed: l.Authed,
-		Lat1: l.Lat1, Lon1: l.Lon1, Lat2: l.Lat2, Lon2: l.Lon2,
+		// A journal is a file anyone could have written: its text is
+		// cleaned like the wire's.
+		Time: t, Kind: k, Flag: l.Flag, Millis: l.Millis, Authed: l.Authed,
+		Model: event.CleanText(l.Model, event.MaxName), Desc: event.CleanText(l.Desc, event.MaxDesc),
+		Text: event.CleanText(l.Text, event.MaxText), File: event.CleanText(l.File, event.MaxName),
+		Agent: event.CleanText(l.Agent, event.MaxName),
+		Lat1:  l.Lat1, Lon1: l.Lon1, Lat2: l.Lat2, Lon2: l.Lon2,
 	}
 	if k != event.KindPacket {
 		return nil

@@ -19,12 +19,12 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 123456789, time.UTC)
 func sample() []event.Event {
 	return []event.Event{
 		{Time: t0, Kind: event.KindPacket, Src: protocol.AddrFrom(netip.MustParseAddr("10.0.0.1")), Dst: protocol.AddrFrom(netip.MustParseAddr("2001:db8::1")),
-			SPort: protocol.PortFrom(60000), DPort: protocol.PortFrom(80), Flag: 1, Desc: "TCP \"quoted\" <x> & \\ tab\there\nnewline \u2028 é", Agent: "a1", Authed: true},
-		{Time: t0, Kind: event.KindPacket, Src: protocol.NormAddr(0.25), Dst: protocol.NormAddr(0.5), SPort: protocol.Port{Norm: 0.75, IsNorm: true}, DPort: protocol.PortFrom(0), Model: "missile", Desc: "flood"},
-		{Time: t0, Kind: event.KindMessage, Text: "<b>hi</b>", File: "pic.png"},
-		{Time: t0, Kind: event.KindSound, Millis: -30000, File: "Detection.wav"},
-		{Time: t0, Kind: event.KindEarth, Lat1: 1.5, Lon1: -2, Lat2: 3, Lon2: 4, Flag: 2, Desc: "geo"},
-		{Time: t0, Kind: event.KindTrace, Text: "traceback requested"},
+			SPort: protocol.PortFrom(60000), DPort: protocol.PortFrom(80), Flag: 1, Desc: event.CleanText("TCP \"quoted\" <x> & \\ tab\there\nnewline \u2028 é", event.MaxText), Agent: event.CleanText("a1", event.MaxName), Authed: true},
+		{Time: t0, Kind: event.KindPacket, Src: protocol.NormAddr(0.25), Dst: protocol.NormAddr(0.5), SPort: protocol.Port{Norm: 0.75, IsNorm: true}, DPort: protocol.PortFrom(0), Model: event.CleanText("missile", event.MaxText), Desc: event.CleanText("flood", event.MaxText)},
+		{Time: t0, Kind: event.KindMessage, Text: event.CleanText("<b>hi</b>", event.MaxText), File: event.CleanText("pic.png", event.MaxText)},
+		{Time: t0, Kind: event.KindSound, Millis: -30000, File: event.CleanText("Detection.wav", event.MaxText)},
+		{Time: t0, Kind: event.KindEarth, Lat1: 1.5, Lon1: -2, Lat2: 3, Lon2: 4, Flag: 2, Desc: event.CleanText("geo", event.MaxText)},
+		{Time: t0, Kind: event.KindTrace, Text: event.CleanText("traceback requested", event.MaxText)},
 	}
 }
 

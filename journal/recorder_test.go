@@ -23,15 +23,15 @@ func TestRecorderAppendsAndFlushes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Event(&event.Event{Time: time.Now(), Kind: event.KindVoice, Text: "buffered"})
-	r.Event(&event.Event{Time: time.Now(), Kind: event.KindAlert, Text: "SYN flood"})
+	r.Event(&event.Event{Time: time.Now(), Kind: event.KindVoice, Text: event.CleanText("buffered", event.MaxText)})
+	r.Event(&event.Event{Time: time.Now(), Kind: event.KindAlert, Text: event.CleanText("SYN flood", event.MaxText)})
 	// An alert is on disk at once, with everything before it.
 	b, _ := os.ReadFile(path)
 	if !bytes.Contains(b, []byte("earlier run")) || !bytes.Contains(b, []byte("buffered")) || !bytes.Contains(b, []byte("SYN flood")) {
 		t.Fatalf("after an alert the file holds %q", b)
 	}
 	// Anything else is on disk within FlushEvery, without Close.
-	r.Event(&event.Event{Time: time.Now(), Kind: event.KindVoice, Text: "ordinary"})
+	r.Event(&event.Event{Time: time.Now(), Kind: event.KindVoice, Text: event.CleanText("ordinary", event.MaxText)})
 	deadline := time.Now().Add(5 * FlushEvery)
 	for {
 		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("ordinary")) {
@@ -98,7 +98,7 @@ func TestReplayerSkipsBadAndOversizedLines(t *testing.T) {
 	}
 	var got []string
 	for _, e := range s.evs {
-		got = append(got, e.Text)
+		got = append(got, e.Text.String())
 	}
 	if strings.Join(got, "|") != "one|after the long line|last, no newline" || p.Bad != 3 {
 		t.Errorf("replayed %q with %d bad lines, want 3 events and 3 bad", got, p.Bad)
@@ -112,7 +112,7 @@ func TestDecoderNamesTheBadLine(t *testing.T) {
 	if err := d.Next(&ev); err == nil || !strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), "longer than") {
 		t.Fatalf("first line: %v", err)
 	}
-	if err := d.Next(&ev); err != nil || ev.Text != "ok" {
+	if err := d.Next(&ev); err != nil || ev.Text.String() != "ok" {
 		t.Fatalf("second line: %v %+v", err, ev)
 	}
 	if err := d.Next(&ev); err == nil || !strings.Contains(err.Error(), "line 3") {

@@ -133,7 +133,7 @@ func (src Source) Run(ctx context.Context, in monitor.Intake) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case text := <-src.s.sh.alerts:
-			evs[0] = event.Event{Time: time.Now(), Kind: event.KindAlert, Text: text}
+			evs[0] = event.Event{Time: time.Now(), Kind: event.KindAlert, Text: event.CleanText(text, event.MaxText)}
 			in.Events(evs)
 		}
 	}

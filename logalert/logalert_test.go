@@ -51,7 +51,7 @@ func TestHeldLinesBecomeAlertsAndArePrintedLater(t *testing.T) {
 	ev := <-in
 	cancel()
 	<-done
-	if ev.Kind != event.KindAlert || ev.Text != "board gone err=\"exit 1\"" {
+	if ev.Kind != event.KindAlert || ev.Text.String() != "board gone err=\"exit 1\"" {
 		t.Errorf("alert %+v", ev)
 	}
 	s.Release()

@@ -41,11 +41,7 @@ func (in *intake) Events(evs []event.Event) {
 		return
 	}
 	b := <-in.free
+	// Their text is event.Text, cleaned when it was made.
 	b.events = append(b.events, evs...)
-	// Cleaned and copied: events made outside ingest are then as safe to
-	// keep and to print as decoded ones.
-	for i := range b.events {
-		in.dec.Own(&b.events[i])
-	}
 	in.m.work <- b
 }

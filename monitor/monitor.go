@@ -215,12 +215,10 @@ func (m *Monitor) HandleDatagram(b []byte, from netip.AddrPort, t time.Time) {
 }
 
 // Inject adds an event made inside the process (a trace launched) at once.
-// Its text is cleaned like any other.
 func (m *Monitor) Inject(ev *event.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e := *ev
-	m.dec.Own(&e)
 	m.emitLocked(&e)
 	m.emitted.Add(1)
 }

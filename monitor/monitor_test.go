@@ -65,7 +65,7 @@ func (f *fakeSource) Run(ctx context.Context, in Intake) error {
 	copy(scratch, f.events)
 	in.Events(scratch)
 	for i := range scratch {
-		scratch[i].Text = "overwritten by the source" // Events copied what it needed
+		scratch[i].Text = event.CleanText("overwritten by the source", event.MaxText) // Events copied what it needed
 	}
 	pending.Wait()
 	close(f.done)
@@ -79,7 +79,7 @@ func TestSourcesToOutputs(t *testing.T) {
 		dgs = append(dgs, protocol.AppendPacket(nil, record(strings.Repeat(string(rune('a'+i%26)), 10+i))))
 	}
 	src := &fakeSource{dgs: dgs, done: make(chan struct{}),
-		events: []event.Event{{Time: now, Kind: event.KindAlert, Text: "replayed \x1b]0;title\x07alert"}}}
+		events: []event.Event{{Time: now, Kind: event.KindAlert, Text: event.CleanText("replayed \x1b]0;title\x07alert", event.MaxText)}}}
 	c := &collector{}
 	tl := timeline.New(1000)
 	m, err := New(Config{Timeline: tl, Sources: []Source{src}, Outputs: []Output{c}})
@@ -99,11 +99,11 @@ func TestSourcesToOutputs(t *testing.T) {
 		t.Fatalf("%d events, want 51", len(evs))
 	}
 	for i := 0; i < 50; i++ {
-		if want := strings.Repeat(string(rune('a'+i%26)), 10+i); evs[i].Desc != want {
+		if want := strings.Repeat(string(rune('a'+i%26)), 10+i); evs[i].Desc.String() != want {
 			t.Fatalf("event %d kept %q, want %q: an output's copy changed", i, evs[i].Desc, want)
 		}
 	}
-	if evs[50].Text != "replayed ]0;titlealert" {
+	if evs[50].Text.String() != "replayed ]0;titlealert" {
 		t.Errorf("injected event text %q: not cleaned or not copied", evs[50].Text)
 	}
 	if first, next := tl.Bounds(); next-first != 51 {
@@ -143,7 +143,7 @@ func TestRunOverUDP(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		evs := c.snapshot()
-		if len(evs) > 0 && evs[len(evs)-1].Text == "last" {
+		if len(evs) > 0 && evs[len(evs)-1].Text.String() == "last" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -169,9 +169,9 @@ func TestHandleDatagramAndInject(t *testing.T) {
 	}
 	r := record("d")
 	m.HandleDatagram(protocol.AppendPacket(nil, r, r, r), from, now)
-	m.Inject(&event.Event{Time: now, Kind: event.KindTrace, Text: "trace \u009b launched"})
+	m.Inject(&event.Event{Time: now, Kind: event.KindTrace, Text: event.CleanText("trace \u009b launched", event.MaxText)})
 	evs := c.snapshot()
-	if len(evs) != 4 || evs[3].Text != "trace  launched" {
+	if len(evs) != 4 || evs[3].Text.String() != "trace  launched" {
 		t.Fatalf("events %+v", evs)
 	}
 }

@@ -272,7 +272,7 @@ func (e *Engine) fileEvent(ev *event.Event) {
 	if !ok { // a file event is never too late: play it now
 		at = e.sh.pos.Load()
 	}
-	stop := ev.Kind == event.KindSound && (ev.Millis == 0 || ev.File == "")
+	stop := ev.Kind == event.KindSound && (ev.Millis == 0 || ev.File.Empty())
 	if stop {
 		e.in.push(cmd{kind: cmdStopSound, at: at})
 	}
@@ -284,7 +284,7 @@ func (e *Engine) fileEvent(ev *event.Event) {
 	if ev.Kind == event.KindSound {
 		k = cmdSound
 	}
-	req := loadReq{kind: k, name: ev.File, at: at, millis: ev.Millis}
+	req := loadReq{kind: k, name: ev.File.String(), at: at, millis: ev.Millis}
 	if e.offline { // resolve here, in order
 		e.load(req)
 		return

@@ -25,7 +25,7 @@ type feat struct {
 func cueFeatures(t *testing.T, flag int, desc string) feat {
 	t.Helper()
 	ev := pkt(0, "128.0.0.1", 40000, 8000, flag)
-	ev.Desc = desc
+	ev.Desc = event.CleanText(desc, event.MaxText)
 	a := renderT(t, Options{}, nil, []*event.Event{ev})
 	m := a.mono()
 	p := peakAbs(m)
@@ -165,7 +165,7 @@ func TestTextureFollowsRate(t *testing.T) {
 func TestMuteIsSilent(t *testing.T) {
 	evs := flood(200, 2*time.Second, 1)
 	evs = append(evs, &event.Event{Kind: event.KindAlert, Time: t0.Add(time.Second)},
-		&event.Event{Kind: event.KindSE, Time: t0.Add(time.Second), File: "se1.wav"})
+		&event.Event{Kind: event.KindSE, Time: t0.Add(time.Second), File: event.CleanText("se1.wav", event.MaxText)})
 	a := renderT(t, Options{}, func(e *Engine) { e.SetMuted(true) }, evs)
 	for i, v := range a.raw {
 		if v != 0 {
@@ -220,7 +220,7 @@ func TestMaliciousFileNamesPlayNothing(t *testing.T) {
 		for _, kind := range []event.Kind{event.KindSE, event.KindSound} {
 			logger, logs := captureLogs()
 			a := renderT(t, Options{SoundsDir: dir, Logger: logger}, nil,
-				[]*event.Event{{Kind: kind, Time: t0, File: name, Millis: 1000}})
+				[]*event.Event{{Kind: kind, Time: t0, File: event.CleanText(name, event.MaxText), Millis: 1000}})
 			if p := peakAbs(a.l); p != 0 {
 				t.Errorf("%s %q played (peak %f)", kind, name, p)
 			}
@@ -230,7 +230,7 @@ func TestMaliciousFileNamesPlayNothing(t *testing.T) {
 		}
 	}
 	// The same directory does serve a file that is really inside it.
-	a := renderT(t, Options{SoundsDir: dir}, nil, []*event.Event{{Kind: event.KindSE, Time: t0, File: "mine.wav"}})
+	a := renderT(t, Options{SoundsDir: dir}, nil, []*event.Event{{Kind: event.KindSE, Time: t0, File: event.CleanText("mine.wav", event.MaxText)}})
 	if peakAbs(a.l) == 0 {
 		t.Error("a legitimate file in the sounds directory did not play")
 	}
@@ -255,7 +255,7 @@ func TestSoundsDirOverrides(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "se1.wav"), loud, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ev := []*event.Event{{Kind: event.KindSE, Time: t0, File: "se1.wav"}}
+	ev := []*event.Event{{Kind: event.KindSE, Time: t0, File: event.CleanText("se1.wav", event.MaxText)}}
 	own := renderT(t, Options{}, nil, ev)
 	over := renderT(t, Options{SoundsDir: dir}, nil, ev)
 	if len(over.l) < len(own.l)+own.rate/2 {
@@ -268,18 +268,18 @@ func TestSoundsDirOverrides(t *testing.T) {
 func TestSoundMillisSemantics(t *testing.T) {
 	sec := func(a audio, x []float64) float64 { return float64(lastAbove(x, 1e-3)) / float64(a.rate) }
 	// Detection.wav lasts 1.2 s: 500 ms cuts it.
-	a := renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: "Detection.wav", Millis: 500}})
+	a := renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: event.CleanText("Detection.wav", event.MaxText), Millis: 500}})
 	if s := sec(a, a.mono()); math.Abs(s-0.5) > 0.03 {
 		t.Errorf("500 ms: sound ends at %.3f s", s)
 	}
 	// A long TIME does not extend a short file played once.
-	a = renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: "se0.wav", Millis: 3000}})
+	a = renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: event.CleanText("se0.wav", event.MaxText), Millis: 3000}})
 	if s := sec(a, a.mono()); s > 0.4 {
 		t.Errorf("se0.wav once: ends at %.3f s, longer than the file", s)
 	}
 	// Negative: loop for |TIME|. se0.wav is 0.35 s long; looping for 1.5 s
 	// must still sound after 1.2 s and end by 1.5 s.
-	a = renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: "se0.wav", Millis: -1500}})
+	a = renderT(t, Options{}, nil, []*event.Event{{Kind: event.KindSound, Time: t0, File: event.CleanText("se0.wav", event.MaxText), Millis: -1500}})
 	m := a.mono()
 	if s := sec(a, m); math.Abs(s-1.5) > 0.03 && s < 1.2 {
 		t.Errorf("loop 1500 ms: ends at %.3f s", s)
@@ -289,15 +289,15 @@ func TestSoundMillisSemantics(t *testing.T) {
 	}
 	// 0 stops a running loop.
 	a = renderT(t, Options{}, nil, []*event.Event{
-		{Kind: event.KindSound, Time: t0, File: "se0.wav", Millis: -10000},
-		{Kind: event.KindSound, Time: t0.Add(700 * time.Millisecond), File: "se0.wav", Millis: 0},
+		{Kind: event.KindSound, Time: t0, File: event.CleanText("se0.wav", event.MaxText), Millis: -10000},
+		{Kind: event.KindSound, Time: t0.Add(700 * time.Millisecond), File: event.CleanText("se0.wav", event.MaxText), Millis: 0},
 	})
 	if s := sec(a, a.mono()); s < 0.65 || s > 0.75 {
 		t.Errorf("stop at 0.7 s: sound ends at %.3f s", s)
 	}
 	// An empty file name also stops.
 	a = renderT(t, Options{}, nil, []*event.Event{
-		{Kind: event.KindSound, Time: t0, File: "se0.wav", Millis: -10000},
+		{Kind: event.KindSound, Time: t0, File: event.CleanText("se0.wav", event.MaxText), Millis: -10000},
 		{Kind: event.KindSound, Time: t0.Add(700 * time.Millisecond), Millis: 5000},
 	})
 	if s := sec(a, a.mono()); s > 0.75 {
@@ -310,7 +310,7 @@ func TestSECap(t *testing.T) {
 	n := func(k int) audio {
 		var evs []*event.Event
 		for i := 0; i < k; i++ {
-			evs = append(evs, &event.Event{Kind: event.KindSE, Time: t0.Add(time.Duration(i) * time.Millisecond), File: "se4.wav"})
+			evs = append(evs, &event.Event{Kind: event.KindSE, Time: t0.Add(time.Duration(i) * time.Millisecond), File: event.CleanText("se4.wav", event.MaxText)})
 		}
 		return renderT(t, Options{}, func(e *Engine) { e.SetVolume(0.05) }, evs)
 	}
@@ -370,10 +370,10 @@ func TestOnsetsFollowEventTimes(t *testing.T) {
 
 func TestForegroundCues(t *testing.T) {
 	fl := pkt(0, "10.0.0.1", 0, 0, 0)
-	fl.Model = "missile"
+	fl.Model = event.CleanText("missile", event.MaxText)
 	ids := pkt(0, "10.0.0.1", 40000, 80, 0)
-	ids.Desc = "Incident:ET SCAN sid:1 gen:1 rev:1"
-	al := &event.Event{Kind: event.KindAlert, Time: t0, Text: "flood"}
+	ids.Desc = event.CleanText("Incident:ET SCAN sid:1 gen:1 rev:1", event.MaxText)
+	al := &event.Event{Kind: event.KindAlert, Time: t0, Text: event.CleanText("flood", event.MaxText)}
 	note := renderT(t, Options{}, nil, []*event.Event{pkt(0, "10.0.0.1", 40000, 80, 0)})
 	var durs []int
 	for _, ev := range []*event.Event{fl, ids, al} {

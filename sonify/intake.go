@@ -125,7 +125,7 @@ func (in *intake) packet(ev *event.Event, th *Theme) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.total++
-	if ev.Kind == event.KindPacket && ev.Model == "" && !ev.Incident() {
+	if ev.Kind == event.KindPacket && ev.Model.Empty() && !ev.Incident() {
 		// A class that is a texture only needs counting, plus now and then a
 		// mapped note for its grains to borrow: skip the mapping otherwise.
 		if c := ev.Class(); in.sh.textureOn.Load()&(1<<c) != 0 {

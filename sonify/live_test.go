@@ -31,8 +31,8 @@ func TestLiveEngineConcurrentUse(t *testing.T) {
 			ev.Time = time.Now()
 			e.Event(&ev)
 		}
-		e.Event(&event.Event{Kind: event.KindSE, Time: time.Now(), File: "se2.wav"})
-		e.Event(&event.Event{Kind: event.KindSound, Time: time.Now(), File: "se0.wav", Millis: -300})
+		e.Event(&event.Event{Kind: event.KindSE, Time: time.Now(), File: event.CleanText("se2.wav", event.MaxText)})
+		e.Event(&event.Event{Kind: event.KindSound, Time: time.Now(), File: event.CleanText("se0.wav", event.MaxText), Millis: -300})
 	}()
 	go func() {
 		defer wg.Done()

@@ -78,7 +78,7 @@ func Map(ev *event.Event, th *Theme) Cue {
 		Gain:   th.NoteGain * th.ClassGain[class],
 		Decay:  th.NoteDecay,
 		Bright: th.Brightness,
-		Ratio:  agentRatio(ev.Agent),
+		Ratio:  agentRatio(ev.Agent.String()),
 	}
 	if class >= 5 {
 		c.Ratio += 0.41 // IPv6: an inharmonic partial, bell-like
@@ -92,7 +92,7 @@ func Map(ev *event.Event, th *Theme) Cue {
 		c.Gesture = GestureOpen
 	case 2:
 		c.Gesture = GestureClose
-		if isReset(ev.Desc) {
+		if isReset(ev.Desc.String()) {
 			c.Gesture = GestureReset
 			c.Decay = math.Min(c.Decay, 0.12)
 		}

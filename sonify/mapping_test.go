@@ -24,7 +24,7 @@ func TestMapGestures(t *testing.T) {
 		{"base 100 syn", 101, "", GestureOpen}, {"negative flag", -9, "", GestureOpen},
 	} {
 		ev := pkt(0, "10.0.0.1", 40000, 80, tc.flag)
-		ev.Desc = tc.desc
+		ev.Desc = event.CleanText(tc.desc, event.MaxText)
 		if c := Map(ev, &th); c.Gesture != tc.want {
 			t.Errorf("%s: gesture %v, want %v", tc.name, c.Gesture, tc.want)
 		}
@@ -34,16 +34,16 @@ func TestMapGestures(t *testing.T) {
 func TestMapForeground(t *testing.T) {
 	th := Calm()
 	fl := pkt(0, "10.0.0.1", 0, 0, 0)
-	fl.Model = "Missile"
+	fl.Model = event.CleanText("Missile", event.MaxText)
 	ids := pkt(0, "10.0.0.1", 1, 2, 3)
-	ids.Desc = "Incident:ET SCAN sid:1 gen:1 rev:1"
+	ids.Desc = event.CleanText("Incident:ET SCAN sid:1 gen:1 rev:1", event.MaxText)
 	for _, tc := range []struct {
 		ev   *event.Event
 		want Gesture
 	}{
 		{fl, GestureFlood}, {ids, GestureIncident},
-		{&event.Event{Kind: event.KindAlert, Text: "x"}, GestureAlert},
-		{&event.Event{Kind: event.KindVoice, Text: "x"}, GestureNone},
+		{&event.Event{Kind: event.KindAlert, Text: event.CleanText("x", event.MaxText)}, GestureAlert},
+		{&event.Event{Kind: event.KindVoice, Text: event.CleanText("x", event.MaxText)}, GestureNone},
 		{&event.Event{Kind: event.KindMessage}, GestureNone},
 	} {
 		c := Map(tc.ev, &th)
@@ -107,7 +107,7 @@ func TestMapTimbre(t *testing.T) {
 	seen := map[float64]bool{}
 	for _, a := range []string{"", "tokyo", "osaka", "kyoto", "nara", "kobe", "sapporo"} {
 		ev := pkt(0, "10.0.0.1", 40000, 80, 0)
-		ev.Agent = a
+		ev.Agent = event.CleanText(a, event.MaxText)
 		seen[Map(ev, &th).Ratio] = true
 	}
 	if len(seen) < 3 {
@@ -133,7 +133,7 @@ func TestMapPan(t *testing.T) {
 func TestMapAllocatesNothing(t *testing.T) {
 	th := Calm()
 	ev := pkt(0, "10.0.0.1", 40000, 80, 1)
-	ev.Agent = "tokyo"
+	ev.Agent = event.CleanText("tokyo", event.MaxText)
 	if n := testing.AllocsPerRun(100, func() { Map(ev, &th) }); n != 0 {
 		t.Errorf("Map allocates %v times", n)
 	}

@@ -20,7 +20,7 @@ import (
 func stream(flag int, model string, rate float64, from, to time.Duration) iter.Seq[*event.Event] {
 	return func(yield func(*event.Event) bool) {
 		ev := pkt(0, "10.1.2.3", 40000, 80, flag)
-		ev.Model = model
+		ev.Model = event.CleanText(model, event.MaxText)
 		n := int(rate * (to - from).Seconds())
 		for i := 0; i < n; i++ {
 			ev.Time = t0.Add(from + time.Duration(float64(i)/rate*1e9))
@@ -215,13 +215,13 @@ func floodAlert(hook func()) iter.Seq[*event.Event] {
 	return func(yield func(*event.Event) bool) {
 		syn := stream(1, "", 5000, 0, 5*time.Second)
 		missile := pkt(0, "10.1.2.3", 40000, 80, 1)
-		missile.Model = "missile"
+		missile.Model = event.CleanText("missile", event.MaxText)
 		i, fired := 0, false
 		for ev := range syn {
 			if !fired && ev.Time.Sub(t0) >= 1200*time.Millisecond {
 				fired = true
 				hook()
-				if !yield(&event.Event{Kind: event.KindSound, Time: ev.Time, File: "Detection.wav", Millis: 30000}) {
+				if !yield(&event.Event{Kind: event.KindSound, Time: ev.Time, File: event.CleanText("Detection.wav", event.MaxText), Millis: 30000}) {
 					return
 				}
 			}
@@ -363,8 +363,8 @@ func TestIPv6Distinct(t *testing.T) {
 // "Trace launched" (PACKTERSOUND Traceback.wav) is heard even when the
 // result's sound replaces it 4 ms later.
 func TestTraceLaunchedAudible(t *testing.T) {
-	launched := &event.Event{Kind: event.KindSound, Time: t0, File: "Traceback.wav", Millis: 10000}
-	result := &event.Event{Kind: event.KindSound, Time: t0.Add(4 * time.Millisecond), File: "Success.wav", Millis: 10000}
+	launched := &event.Event{Kind: event.KindSound, Time: t0, File: event.CleanText("Traceback.wav", event.MaxText), Millis: 10000}
+	result := &event.Event{Kind: event.KindSound, Time: t0.Add(4 * time.Millisecond), File: event.CleanText("Success.wav", event.MaxText), Millis: 10000}
 	both := renderT(t, Options{}, nil, []*event.Event{launched, result})
 	alone := renderT(t, Options{}, nil, []*event.Event{withTime(pkt(0, "10.0.0.1", 1, 1, 0), t0), result})
 	only := renderT(t, Options{}, nil, []*event.Event{launched})

@@ -17,9 +17,9 @@ func (v Voices) Event(ev *event.Event) {
 	if ev.Kind != event.KindVoice || v.Q == nil {
 		return
 	}
-	k := ClassifyVoice(ev.Text)
+	k := ClassifyVoice(ev.Text.String())
 	if k == KindResult && v.SkipResults {
 		return
 	}
-	v.Q.SayKind(k, ev.Text)
+	v.Q.SayKind(k, ev.Text.String())
 }

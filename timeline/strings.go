@@ -2,7 +2,8 @@ package timeline
 
 import (
 	"encoding/binary"
-	stdstrings "strings"
+
+	"github.com/packter/packter/event"
 )
 
 // strings stores the text of events compactly: repeated strings (agent ids,
@@ -52,10 +53,10 @@ func newStrings() *strings {
 	}
 }
 
-// put returns a reference to s (0 for ""), stored in ring r once the intern
-// table is full.
-func (s *strings) put(v string, r int) uint32 {
-	if v == "" {
+// put returns a reference to v (0 for empty text), stored in ring r once the
+// intern table is full.
+func (s *strings) put(v event.Text, r int) uint32 {
+	if v.Empty() {
 		return 0
 	}
 	if id, ok := s.in.lookup(v); ok {
@@ -64,18 +65,19 @@ func (s *strings) put(v string, r int) uint32 {
 	if id, ok := s.in.add(v); ok {
 		return id
 	}
-	ref := s.ring[r].put(v)
+	ref := s.ring[r].put(v.String())
 	if r == keptRing {
 		ref |= ringBit
 	}
 	return arenaBit | ref
 }
 
-// get resolves a reference; a string overwritten since reads as "" and
-// kept false.
-func (s *strings) get(ref uint32) (v string, kept bool) {
+// get resolves a reference; text overwritten since reads as empty and kept
+// false. Text read back from a ring is bytes again, so it is made a Text the
+// one way there is, by cleaning (a scan: it was clean when stored).
+func (s *strings) get(ref uint32) (v event.Text, kept bool) {
 	if ref == 0 {
-		return "", true
+		return event.Text{}, true
 	}
 	if ref&arenaBit == 0 {
 		return s.in.get(ref), true
@@ -84,12 +86,19 @@ func (s *strings) get(ref uint32) (v string, kept bool) {
 	if ref&ringBit != 0 {
 		r = keptRing
 	}
-	return s.ring[r].get(ref & refMask)
+	b, ok := s.ring[r].get(ref & refMask)
+	if !ok {
+		return event.Text{}, false
+	}
+	return event.CleanBytes(b, maxStored), true
 }
 
+// maxStored is the longest text a ring holds (its 2-byte length).
+const maxStored = 1<<16 - 1
+
 func (g *ring) put(v string) uint32 {
-	if len(v) > 1<<16-1 {
-		v = v[:1<<16-1]
+	if len(v) > maxStored {
+		v = v[:maxStored]
 	}
 	if g.arena == nil {
 		g.arena = make([]byte, g.size)
@@ -108,7 +117,7 @@ func (g *ring) put(v string) uint32 {
 	return ref
 }
 
-func (g *ring) get(ref uint32) (string, bool) {
+func (g *ring) get(ref uint32) ([]byte, bool) {
 	// Rebuild the absolute position: the latest one before pos whose low
 	// bits match.
 	low := uint64(ref) * 8
@@ -116,63 +125,63 @@ func (g *ring) get(ref uint32) (string, bool) {
 	abs := g.pos - g.pos%span + low
 	if abs >= g.pos {
 		if abs < span {
-			return "", false
+			return nil, false
 		}
 		abs -= span
 	}
 	if g.pos-abs > g.size {
-		return "", false
+		return nil, false
 	}
 	off := abs % g.size
 	n := uint64(binary.LittleEndian.Uint16(g.arena[off:]))
 	if off+2+n > g.size {
-		return "", false
+		return nil, false
 	}
-	return string(g.arena[off+2 : off+2+n]), true
+	return g.arena[off+2 : off+2+n], true
 }
 
-// interner maps strings to small ids (from 1), bounded in count and bytes.
+// interner maps texts to small ids (from 1), bounded in count and bytes.
 type interner struct {
 	ids      map[string]uint32
-	strs     []string
+	strs     []event.Text
 	maxCount int
 	maxBytes int
 	bytes    int
 }
 
 func newInterner(maxCount, maxBytes int) *interner {
-	return &interner{ids: make(map[string]uint32), strs: []string{""}, maxCount: maxCount, maxBytes: maxBytes}
+	return &interner{ids: make(map[string]uint32), strs: []event.Text{{}}, maxCount: maxCount, maxBytes: maxBytes}
 }
 
-func (in *interner) lookup(s string) (uint32, bool) {
-	id, ok := in.ids[s]
+func (in *interner) lookup(t event.Text) (uint32, bool) {
+	id, ok := in.ids[t.String()]
 	return id, ok
 }
 
-func (in *interner) add(s string) (uint32, bool) {
-	if len(in.strs) > in.maxCount || in.bytes+len(s) > in.maxBytes {
+func (in *interner) add(t event.Text) (uint32, bool) {
+	if len(in.strs) > in.maxCount || in.bytes+len(t.String()) > in.maxBytes {
 		return 0, false
 	}
 	id := uint32(len(in.strs))
-	s = stdstrings.Clone(s) // s may view a reused datagram buffer
-	in.strs = append(in.strs, s)
-	in.ids[s] = id
-	in.bytes += len(s)
+	t = t.Clone() // its own bytes, not a view holding a whole arena chunk
+	in.strs = append(in.strs, t)
+	in.ids[t.String()] = id
+	in.bytes += len(t.String())
 	return id, true
 }
 
-// id interns s, or returns 0 when the table is full.
-func (in *interner) id(s string) uint32 {
-	if id, ok := in.lookup(s); ok {
+// id interns t, or returns 0 when the table is full.
+func (in *interner) id(t event.Text) uint32 {
+	if id, ok := in.lookup(t); ok {
 		return id
 	}
-	id, _ := in.add(s)
+	id, _ := in.add(t)
 	return id
 }
 
-func (in *interner) get(id uint32) string {
+func (in *interner) get(id uint32) event.Text {
 	if int(id) < len(in.strs) {
 		return in.strs[id]
 	}
-	return ""
+	return event.Text{}
 }

@@ -263,7 +263,7 @@ func (t *Timeline) encode(e *entry, ev *event.Event) {
 	if ev.Authed {
 		e.bits |= authed
 	}
-	if ev.Agent != "" {
+	if !ev.Agent.Empty() {
 		e.agent = uint16(t.agents.id(ev.Agent))
 	}
 	switch ev.Kind {
@@ -292,18 +292,18 @@ func (t *Timeline) encode(e *entry, ev *event.Event) {
 // are rebuilt from the fields on the way out.
 func (t *Timeline) putDesc(e *entry, ev *event.Event) uint32 {
 	rec := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag}
-	if ev.Model == "" {
+	if ev.Model.Empty() {
 		t.scratch = protocol.AppendDesc(t.scratch[:0], &rec)
-		if string(t.scratch) == ev.Desc {
+		if string(t.scratch) == ev.Desc.String() {
 			return descDefault
 		}
 	}
-	if hash, host, ok := protocol.SplitTraceDesc(ev.Desc); ok && e.bits&(srcV6|srcNorm|dstV6|dstNorm) == 0 && isLowerHex(hash) {
+	if hash, host, ok := protocol.SplitTraceDesc(ev.Desc.String()); ok && e.bits&(srcV6|srcNorm|dstV6|dstNorm) == 0 && isLowerHex(hash) {
 		var h [16]byte
 		hex.Decode(h[:], []byte(hash))
 		copy(e.src[4:16], h[:12])
 		copy(e.dst[4:8], h[12:])
-		return t.str.put(host, keptRing)<<2 | descHash
+		return t.str.put(event.CleanText(host, event.MaxDesc), keptRing)<<2 | descHash
 	}
 	r := descRing
 	if ev.Incident() {
@@ -338,7 +338,7 @@ func (t *Timeline) decode(e *entry, ev *event.Event) {
 		switch e.str & 3 {
 		case descDefault:
 			rec := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag}
-			ev.Desc = string(protocol.AppendDesc(nil, &rec))
+			ev.Desc = event.CleanBytes(protocol.AppendDesc(nil, &rec), event.MaxDesc)
 		case descHash:
 			var h [16]byte
 			copy(h[:12], e.src[4:16])
@@ -347,8 +347,8 @@ func (t *Timeline) decode(e *entry, ev *event.Event) {
 			b.Grow(64)
 			b.WriteString(hex.EncodeToString(h[:]))
 			b.WriteByte('-')
-			b.WriteString(t.text(e.str >> 2))
-			ev.Desc = b.String()
+			b.WriteString(t.text(e.str >> 2).String())
+			ev.Desc = event.CleanText(b.String(), event.MaxDesc)
 		default:
 			ev.Desc = t.text(e.str >> 2)
 		}
@@ -361,10 +361,10 @@ func (t *Timeline) decode(e *entry, ev *event.Event) {
 
 // text resolves a string reference; text evicted to make room says so
 // instead of reading as nothing.
-func (t *Timeline) text(ref uint32) string {
+func (t *Timeline) text(ref uint32) event.Text {
 	v, kept := t.str.get(ref)
 	if !kept {
-		return event.NotKept
+		return event.NotKept()
 	}
 	return v
 }

@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,22 +35,22 @@ func TestRoundTrip(t *testing.T) {
 	hash := "0123456789abcdef0123456789abcdef"
 	v6 := packet(3, "")
 	v6.Src = protocol.AddrFrom(netip.MustParseAddr("2001:db8::1"))
-	v6.Desc = hash + "-tc.example" // IPv6 with a hash: kept as a string
+	v6.Desc = event.CleanText(hash+"-tc.example", event.MaxText) // IPv6 with a hash: kept as a string
 	norm := packet(4, "custom text, with commas")
 	norm.Src, norm.DPort = protocol.NormAddr(0.25), protocol.Port{Norm: 0.5, IsNorm: true}
 	flood := packet(5, "SYN flood toward 192.0.2.1")
-	flood.Model = "missile"
+	flood.Model = event.CleanText("missile", event.MaxText)
 	signed := packet(6, "")
-	signed.Agent, signed.Authed = "edge-1", true
+	signed.Agent, signed.Authed = event.CleanText("edge-1", event.MaxText), true
 	events := []event.Event{
 		packet(1, ""),               // default description: rebuilt
 		packet(2, hash+"-10.0.0.9"), // traceback hash in the spare bytes
 		v6, norm, flood, signed,
-		{Time: t0, Kind: event.KindMessage, Text: "<b>hello</b>", File: "pic01.png"},
-		{Time: t0, Kind: event.KindSound, Millis: -30000, File: "Detection.wav"},
-		{Time: t0, Kind: event.KindVoice, Text: "SYN flood toward 10.1.2.3", Agent: "edge-1"},
-		{Time: t0, Kind: event.KindEarth, Lat1: 35.6, Lon1: 139.7, Lat2: -33.9, Lon2: 151.2, Flag: 2, Desc: "geo"},
-		{Time: t0, Kind: event.KindAlert, Text: "monitor warning"},
+		{Time: t0, Kind: event.KindMessage, Text: event.CleanText("<b>hello</b>", event.MaxText), File: event.CleanText("pic01.png", event.MaxText)},
+		{Time: t0, Kind: event.KindSound, Millis: -30000, File: event.CleanText("Detection.wav", event.MaxText)},
+		{Time: t0, Kind: event.KindVoice, Text: event.CleanText("SYN flood toward 10.1.2.3", event.MaxText), Agent: event.CleanText("edge-1", event.MaxText)},
+		{Time: t0, Kind: event.KindEarth, Lat1: 35.6, Lon1: 139.7, Lat2: -33.9, Lon2: 151.2, Flag: 2, Desc: event.CleanText("geo", event.MaxText)},
+		{Time: t0, Kind: event.KindAlert, Text: event.CleanText("monitor warning", event.MaxText)},
 	}
 	tl := New(100)
 	for i := range events {
@@ -131,23 +132,23 @@ func TestArenaStrings(t *testing.T) {
 	refs := map[uint32]string{}
 	for i := 0; i < 10; i++ {
 		v := fmt.Sprintf("unique description %d", i)
-		refs[s.put(v, descRing)] = v
+		refs[s.put(event.CleanText(v, event.MaxText), descRing)] = v
 	}
 	for ref, want := range refs {
-		if got, kept := s.get(ref); got != want || !kept {
+		if got, kept := s.get(ref); got.String() != want || !kept {
 			t.Errorf("ref %x: %q (kept %v), want %q", ref, got, kept, want)
 		}
 	}
-	old := s.put("the oldest arena string", descRing)
-	alert := s.put("SYN flood toward 10.0.0.5", keptRing)
-	big := make([]byte, 60000)
+	old := s.put(event.CleanText("the oldest arena string", event.MaxText), descRing)
+	alert := s.put(event.CleanText("SYN flood toward 10.0.0.5", event.MaxText), keptRing)
+	big := bytes.Repeat([]byte("d"), 60000)
 	for i := 0; s.ring[descRing].pos < descRingSize+1000; i++ {
-		s.put(string(big[:1+i%60000])+"x", descRing)
+		s.put(event.CleanText(string(big[:1+i%60000])+"x", maxStored), descRing)
 	}
-	if got, kept := s.get(old); got != "" || kept {
-		t.Errorf("overwritten string read as %q (kept %v)", got[:min(20, len(got))], kept)
+	if got, kept := s.get(old); !got.Empty() || kept {
+		t.Errorf("overwritten string read as %q (kept %v)", got.String()[:min(20, len(got.String()))], kept)
 	}
-	if got, kept := s.get(alert); got != "SYN flood toward 10.0.0.5" || !kept {
+	if got, kept := s.get(alert); got.String() != "SYN flood toward 10.0.0.5" || !kept {
 		t.Errorf("kept text after a description flood: %q (kept %v)", got, kept)
 	}
 }
@@ -160,7 +161,7 @@ func TestTimelineSaysNotKept(t *testing.T) {
 	tl.str.in.maxCount = 0
 	first := packet(0, "a unique description that will be evicted")
 	tl.Append(&first)
-	alert := event.Event{Time: t0, Kind: event.KindAlert, Text: "SYN flood toward 10.0.0.5"}
+	alert := event.Event{Time: t0, Kind: event.KindAlert, Text: event.CleanText("SYN flood toward 10.0.0.5", event.MaxText)}
 	aseq := tl.Append(&alert)
 	pad := stdstrings.Repeat("d", 1000)
 	for i := 0; tl.str.ring[descRing].pos < descRingSize+10000; i++ {
@@ -168,10 +169,10 @@ func TestTimelineSaysNotKept(t *testing.T) {
 		tl.Append(&ev)
 	}
 	var ev event.Event
-	if !tl.Get(0, &ev) || ev.Desc != event.NotKept {
+	if !tl.Get(0, &ev) || ev.Desc != event.NotKept() {
 		t.Errorf("evicted description reads %q", ev.Desc)
 	}
-	if !tl.Get(aseq, &ev) || ev.Text != "SYN flood toward 10.0.0.5" {
+	if !tl.Get(aseq, &ev) || ev.Text.String() != "SYN flood toward 10.0.0.5" {
 		t.Errorf("alert text %q after the flood", ev.Text)
 	}
 }
@@ -208,7 +209,7 @@ func BenchmarkAppend(b *testing.B) {
 	for i := range evs {
 		evs[i] = packet(i, "")
 		if i%4 == 0 {
-			evs[i].Desc = fmt.Sprintf("%032x-10.0.0.9", i)
+			evs[i].Desc = event.CleanText(fmt.Sprintf("%032x-10.0.0.9", i), event.MaxText)
 		}
 	}
 	b.ReportAllocs()
@@ -232,12 +233,12 @@ func TestMemoryPerEventAt10M(t *testing.T) {
 	for i := 0; i < n; i++ {
 		ev.Time = t0.Add(time.Duration(i))
 		ev.SPort = protocol.PortFrom(uint32(i % 65536))
-		ev.Desc = ""
+		ev.Desc = event.Text{}
 		if i%3 == 0 {
-			ev.Desc = fmt.Sprintf("%032x-10.0.0.9", i)
+			ev.Desc = event.CleanText(fmt.Sprintf("%032x-10.0.0.9", i), event.MaxText)
 		} else {
 			r := protocol.Record{Src: ev.Src, Dst: ev.Dst, SPort: ev.SPort, DPort: ev.DPort, Flag: ev.Flag}
-			ev.Desc = string(protocol.AppendDesc(nil, &r))
+			ev.Desc = event.CleanText(string(protocol.AppendDesc(nil, &r)), event.MaxText)
 		}
 		tl.Append(&ev)
 	}

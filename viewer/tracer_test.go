@@ -30,14 +30,14 @@ func TestTracerRefusesBeforeSending(t *testing.T) {
 	}
 	o := Options{TCPort: 11301}
 	cfg := o.consoleConfig(&Session{Monitor: mon, Timeline: tl}, true, nil)
-	refused := &event.Event{Kind: event.KindPacket, Desc: hash + "-203.0.113.9"}
+	refused := &event.Event{Kind: event.KindPacket, Desc: event.CleanText(hash+"-203.0.113.9", event.MaxText)}
 	if err := cfg.Tracer.Trace(context.Background(), refused); !errors.Is(err, intertrack.ErrTraceClientNotAllowed) {
 		t.Fatalf("trace to 203.0.113.9: %v", err)
 	}
 	if _, next := tl.Bounds(); next != 0 {
 		t.Errorf("a refused trace put %d events on the timeline", next)
 	}
-	allowed := &event.Event{Kind: event.KindPacket, Desc: hash + "-" + pc.LocalAddr().String()}
+	allowed := &event.Event{Kind: event.KindPacket, Desc: event.CleanText(hash+"-"+pc.LocalAddr().String(), event.MaxText)}
 	if err := cfg.Tracer.Trace(context.Background(), allowed); err != nil {
 		t.Fatalf("trace to loopback: %v", err)
 	}

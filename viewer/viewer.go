@@ -341,7 +341,7 @@ func (o *Options) consoleConfig(s *Session, accessible bool, stdout io.Writer) c
 			return err
 		}
 		hash, host, _ := ev.Traceable()
-		mon.Inject(&event.Event{Time: time.Now(), Kind: event.KindTrace, Text: "traceback requested for " + hash + " from " + host, Desc: ev.Desc})
+		mon.Inject(&event.Event{Time: time.Now(), Kind: event.KindTrace, Text: event.CleanText("traceback requested for "+hash+" from "+host, event.MaxText), Desc: ev.Desc})
 		return nil
 	})
 	cfg := console.Config{

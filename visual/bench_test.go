@@ -25,7 +25,7 @@ func fill(m *Model, n int, seed uint64) {
 			Flag:  int(r.Uint32N(10)),
 		}
 		if i%100 == 0 {
-			ev.Model = protocol.FloodModel
+			ev.Model = event.CleanText(protocol.FloodModel, event.MaxText)
 		}
 		m.Receive(&ev)
 	}

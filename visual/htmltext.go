@@ -3,20 +3,19 @@ package visual
 import (
 	"html"
 	"strings"
-)
 
-// MaxMessageText bounds the text kept from one message (bytes of input).
-const MaxMessageText = 16 << 10
+	"github.com/packter/packter/event"
+)
 
 // HTMLText turns the HTML of a PACKTERMSG / PACKTERHTML into plain text for
 // the board: tags are removed (line-breaking ones — br, p, div, li, tr, h1-6 —
 // become new lines), script and style contents are dropped, entities are
-// decoded, runs of spaces fold to one and blank lines go. Input past
-// MaxMessageText is ignored. It never fails: what is not a tag is text.
-func HTMLText(s string) string {
-	if len(s) > MaxMessageText {
-		s = s[:MaxMessageText]
-	}
+// decoded, runs of spaces fold to one and blank lines go. It never fails:
+// what is not a tag is text.
+// Decoding can make control characters again (`&#27;`), so each line is
+// cleaned anew.
+func HTMLText(t event.Text) []event.Text {
+	s := t.String()
 	var out strings.Builder
 	var text strings.Builder // the current run of text, entities undecoded
 	flush := func() {
@@ -99,18 +98,15 @@ func breaksLine(name string) bool {
 	return false
 }
 
-// tidy folds white space within lines and drops blank lines.
-func tidy(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		f := strings.Fields(line)
+// tidy cleans each line, folds white space within it and drops blank lines.
+func tidy(s string) []event.Text {
+	var lines []event.Text
+	for line := range strings.SplitSeq(s, "\n") {
+		f := strings.Fields(event.CleanText(line, event.MaxText).String())
 		if len(f) == 0 {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(strings.Join(f, " "))
+		lines = append(lines, event.CleanText(strings.Join(f, " "), event.MaxText))
 	}
-	return b.String()
+	return lines
 }

@@ -57,8 +57,8 @@ type ball struct {
 
 // Message is a PACKTERMSG / PACKTERHTML (or an alert or trace notice) on screen.
 type Message struct {
-	Text    string // plain text (HTML already converted)
-	Picture string // file in the assets directory, "" for none
+	Lines   []event.Text // plain text (HTML already converted), one line each
+	Picture event.Text   // file in the assets directory, empty for none
 	Kind    event.Kind
 	until   time.Time // wall clock; zero until the first clock after it came
 }
@@ -168,11 +168,11 @@ func (m *Model) Receive(ev *event.Event) {
 	case event.KindMessage, event.KindHTML, event.KindAlert, event.KindTrace:
 		// Messages are shown on arrival whatever the timeline does: a trace
 		// result must appear even while the scene is paused.
-		text := ev.Text
+		lines := []event.Text{ev.Text}
 		if ev.Kind != event.KindAlert && ev.Kind != event.KindTrace {
-			text = HTMLText(text)
+			lines = HTMLText(ev.Text)
 		}
-		pic := ""
+		var pic event.Text
 		if ev.Kind == event.KindMessage {
 			pic = ev.File
 		}
@@ -180,13 +180,13 @@ func (m *Model) Receive(ev *event.Event) {
 			copy(m.msgs, m.msgs[1:])
 			m.msgs = m.msgs[:maxMessages-1]
 		}
-		msg := Message{Text: text, Picture: pic, Kind: ev.Kind}
+		msg := Message{Lines: lines, Picture: pic, Kind: ev.Kind}
 		if !m.wall.IsZero() {
 			msg.until = m.wall.Add(m.cfg.MessageTime)
 		}
 		m.msgs = append(m.msgs, msg)
 	case event.KindSky:
-		m.sky = ev.File
+		m.sky = ev.File.String()
 	}
 	// Sound, sound effects and voice belong to the monitor.
 }

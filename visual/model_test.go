@@ -148,7 +148,7 @@ func TestBallFliesAndVanishes(t *testing.T) {
 func TestFloodIsMissile(t *testing.T) {
 	m := New(Config{}, 800, 600)
 	ev := pkt("10.0.0.1", 1, "10.0.0.2", 2, 0)
-	ev.Model = protocol.FloodModel
+	ev.Model = event.CleanText(protocol.FloodModel, event.MaxText)
 	m.Receive(&ev)
 	if bs := m.Balls(nil); bs[0].Shape != Missile {
 		t.Fatalf("flood drawn as shape %d", bs[0].Shape)
@@ -249,21 +249,21 @@ func TestPick(t *testing.T) {
 	m := New(Config{}, 1024, 640)
 	a := pkt("10.0.0.1", 60000, "127.0.0.1", 80, 1)
 	b := pkt("200.0.0.1", 1000, "127.0.0.1", 80, 2)
-	a.Desc, b.Desc = "a", "b"
+	a.Desc, b.Desc = event.CleanText("a", event.MaxText), event.CleanText("b", event.MaxText)
 	m.Receive(&a)
 	m.Receive(&b)
 	sx, sy, _, _ := m.Cam.Project(SenderPoint(&b))
 	if !m.Pick(sx+1, sy-1) {
 		t.Fatal("click on ball b missed")
 	}
-	if s, ok := m.Selection(); !ok || s.Event.Desc != "b" || !s.Alive || s.At != SenderPoint(&b) {
+	if s, ok := m.Selection(); !ok || s.Event.Desc.String() != "b" || !s.Alive || s.At != SenderPoint(&b) {
 		t.Fatalf("selected %+v", s)
 	}
 	// A click on empty space misses and keeps the selection.
 	if m.Pick(5, 5) {
 		t.Fatal("click in the corner picked something")
 	}
-	if s, _ := m.Selection(); s.Event.Desc != "b" {
+	if s, _ := m.Selection(); s.Event.Desc.String() != "b" {
 		t.Fatal("miss dropped the selection")
 	}
 	// Of two balls on the same ray, the nearer one is picked.
@@ -271,17 +271,17 @@ func TestPick(t *testing.T) {
 	m2 := New(Config{}, 1024, 640)
 	for i, d := range []float32{300, 200} {
 		m2.balls = append(m2.balls, ball{a: o.Add(dir.Scale(d)), id: uint64(i + 1)})
-		m2.evs = append(m2.evs, event.Event{Desc: []string{"far", "near"}[i]})
+		m2.evs = append(m2.evs, event.Event{Desc: event.CleanText([]string{"far", "near"}[i], event.MaxDesc)})
 	}
 	if !m2.Pick(512, 200) {
 		t.Fatal("missed two balls on the ray")
 	}
-	if s, _ := m2.Selection(); s.Event.Desc != "near" {
+	if s, _ := m2.Selection(); s.Event.Desc.String() != "near" {
 		t.Errorf("picked %q, want the nearer ball", s.Event.Desc)
 	}
 	// The selected record outlives its ball.
 	m.Advance(DefaultFly + time.Millisecond)
-	if s, ok := m.Selection(); !ok || s.Alive || s.Event.Desc != "b" {
+	if s, ok := m.Selection(); !ok || s.Alive || s.Event.Desc.String() != "b" {
 		t.Errorf("after arrival: %+v %v", s, ok)
 	}
 	m.ClearSelection()
@@ -297,18 +297,18 @@ func TestSelectNext(t *testing.T) {
 	}
 	for _, d := range []string{"1", "2", "3"} {
 		e := pkt("10.0.0.1", 1, "10.0.0.2", 2, 0)
-		e.Desc = d
+		e.Desc = event.CleanText(d, event.MaxText)
 		m.Receive(&e)
 	}
 	var got []string
 	for i := 0; i < 4; i++ {
 		m.SelectNext(1)
 		s, _ := m.Selection()
-		got = append(got, s.Event.Desc)
+		got = append(got, s.Event.Desc.String())
 	}
 	m.SelectNext(-1)
 	s, _ := m.Selection()
-	got = append(got, s.Event.Desc)
+	got = append(got, s.Event.Desc.String())
 	if want := "1 2 3 1 3"; join(got) != want {
 		t.Errorf("Tab order %q, want %q", join(got), want)
 	}
@@ -328,11 +328,11 @@ func join(s []string) string {
 func TestMessages(t *testing.T) {
 	m := New(Config{MessageTime: time.Second}, 800, 600)
 	m.SetClock(Clock{Time: time.Unix(100, 0)}, time.Unix(100, 0)) // paused: messages still show and time out
-	m.Receive(&event.Event{Kind: event.KindMessage, File: "pic01.png", Text: "<b>Traceback</b> trial<br>succeeded &amp; done"})
-	m.Receive(&event.Event{Kind: event.KindSky, File: "sky.png"})
-	m.Receive(&event.Event{Kind: event.KindSound, File: "x.wav"})
+	m.Receive(&event.Event{Kind: event.KindMessage, File: event.CleanText("pic01.png", event.MaxText), Text: event.CleanText("<b>Traceback</b> trial<br>succeeded &amp; done", event.MaxText)})
+	m.Receive(&event.Event{Kind: event.KindSky, File: event.CleanText("sky.png", event.MaxText)})
+	m.Receive(&event.Event{Kind: event.KindSound, File: event.CleanText("x.wav", event.MaxText)})
 	msgs := m.Messages(nil)
-	if len(msgs) != 1 || msgs[0].Text != "Traceback trial\nsucceeded & done" || msgs[0].Picture != "pic01.png" {
+	if len(msgs) != 1 || joinLines(msgs[0].Lines) != "Traceback trial\nsucceeded & done" || msgs[0].Picture.String() != "pic01.png" {
 		t.Fatalf("messages %+v", msgs)
 	}
 	if m.Sky() != "sky.png" {
@@ -347,9 +347,9 @@ func TestMessages(t *testing.T) {
 		t.Fatal("message outstayed its time")
 	}
 	for i := 0; i < 10; i++ {
-		m.Receive(&event.Event{Kind: event.KindHTML, Text: string(rune('a' + i))})
+		m.Receive(&event.Event{Kind: event.KindHTML, Text: event.CleanText(string(rune('a'+i)), event.MaxText)})
 	}
-	if msgs := m.Messages(nil); len(msgs) != maxMessages || msgs[maxMessages-1].Text != "j" {
+	if msgs := m.Messages(nil); len(msgs) != maxMessages || joinLines(msgs[maxMessages-1].Lines) != "j" {
 		t.Errorf("kept %+v", msgs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/packter/packter/event"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -26,25 +27,36 @@ func TestHTMLText(t *testing.T) {
 		{"lone angle", "1 < 2 and 3 > 2", "1 < 2 and 3 > 2"},
 		{"unterminated", "a <b", "a <b"},
 		{"empty", "", ""},
+		{"decoded controls", "a&#27;]0;title&#7;b &#x9b;2J &#8238;x", "a]0;titleb ›2J x"}, // HTML reads &#x9b; as Windows-1252
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := HTMLText(c.in); got != c.want {
+			if got := joinLines(HTMLText(event.CleanText(c.in, event.MaxText))); got != c.want {
 				t.Errorf("HTMLText(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
 	}
-	if got := HTMLText(strings.Repeat("x", 3*MaxMessageText)); len(got) != MaxMessageText {
-		t.Errorf("long message kept %d bytes", len(got))
+}
+
+func joinLines(lines []event.Text) string {
+	var s []string
+	for _, l := range lines {
+		s = append(s, l.String())
 	}
+	return strings.Join(s, "\n")
 }
 
 func FuzzHTMLText(f *testing.F) {
 	f.Add("<b>x</b><br>&amp;")
 	f.Add("<script>")
 	f.Fuzz(func(t *testing.T, s string) {
-		out := HTMLText(s)
-		if strings.Contains(out, "\n\n") || strings.HasPrefix(out, " ") {
-			t.Errorf("untidy output %q", out)
+		for _, l := range HTMLText(event.CleanText(s, event.MaxText)) {
+			line := l.String()
+			if line == "" || strings.HasPrefix(line, " ") || strings.HasSuffix(line, " ") {
+				t.Errorf("untidy line %q", line)
+			}
+			if again := event.CleanText(line, event.MaxText); again != l {
+				t.Errorf("line not clean: %q", line)
+			}
 		}
 	})
 }

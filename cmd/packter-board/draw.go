@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -286,11 +285,11 @@ func (g *game) drawStatus(screen *ebiten.Image) {
 	if ev.Kind == event.KindEarth {
 		info[0] = "selected: " + earthEnds(ev)
 	}
-	if ev.Model != "" {
-		info[1] = "model " + ev.Model
+	if !ev.Model.Empty() {
+		info[1] = "model " + ev.Model.String()
 	}
-	if ev.Desc != "" {
-		info = append(info, clip(ev.Desc, 70))
+	if !ev.Desc.Empty() {
+		info = append(info, clip(ev.Desc.String(), 70))
 	}
 	if _, host, ok := ev.Traceable(); ok {
 		info = append(info, "T: trace back via "+host)
@@ -316,17 +315,18 @@ func (g *game) drawMessages(screen *ebiten.Image) {
 	y := g.statusTop - 4
 	for i := len(g.msgs) - 1; i >= 0; i-- {
 		msg := g.msgs[i]
-		lines := strings.Split(msg.Text, "\n")
-		if len(lines) > 8 {
-			lines = append(lines[:7], "...")
-		}
-		for j := range lines {
-			lines[j] = clip(lines[j], 80)
+		lines := make([]string, 0, 8)
+		for j, l := range msg.Lines {
+			if j == 7 && len(msg.Lines) > 8 {
+				lines = append(lines, "...")
+				break
+			}
+			lines = append(lines, clip(l.String(), 80))
 		}
 		var pic *ebiten.Image
 		pw, ph := 0, 0
-		if msg.Picture != "" {
-			if pic = g.picture(msg.Picture); pic != nil {
+		if !msg.Picture.Empty() {
+			if pic = g.picture(msg.Picture.String()); pic != nil {
 				s := min(96/float64(pic.Bounds().Dy()), 128/float64(pic.Bounds().Dx()), 1)
 				pw, ph = int(float64(pic.Bounds().Dx())*s), int(float64(pic.Bounds().Dy())*s)
 			}

@@ -383,7 +383,7 @@ func (s *synth) tick(m *visual.Model, now time.Time) {
 			Flag:  int(r % 10),
 		}
 		if r%97 == 0 {
-			s.ev.Model = protocol.FloodModel
+			s.ev.Model = event.CleanText(protocol.FloodModel, event.MaxName)
 		}
 		m.Receive(&s.ev)
 	}

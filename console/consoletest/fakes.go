@@ -180,20 +180,20 @@ func (t *Tracer) Trace(ctx context.Context, ev *event.Event) error {
 	if t.Now != nil {
 		now = t.Now
 	}
-	t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage, File: "traceback.png",
-		Text: "Launched IP traceback process " + hash})
+	t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage, File: event.CleanText("traceback.png", event.MaxText),
+		Text: event.CleanText("Launched IP traceback process "+hash, event.MaxText)})
 	if t.Fail[host] {
-		t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage, Text: "Traceback trial failed"})
+		t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage, Text: event.CleanText("Traceback trial failed", event.MaxText)})
 		if !t.Mute {
-			t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: "Traceback failed: no agent saw the packet"})
+			t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: event.CleanText("Traceback failed: no agent saw the packet", event.MaxText)})
 		}
 		return nil
 	}
 	t.TL.Append(&event.Event{Time: now(), Kind: event.KindMessage,
-		Text: strings.Join([]string{"Depth 0: found AS:64500", "Depth 1: reached AS:64501", "Traceback trial succeeded"}, "<br>")})
+		Text: event.CleanText(strings.Join([]string{"Depth 0: found AS:64500", "Depth 1: reached AS:64501", "Traceback trial succeeded"}, "<br>"), event.MaxText)})
 	if !t.Mute {
 		// As Packter's traceback client, the verdict is also spoken.
-		t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: Verdict})
+		t.TL.Append(&event.Event{Time: now(), Kind: event.KindVoice, Text: event.CleanText(Verdict, event.MaxText)})
 	}
 	return nil
 }

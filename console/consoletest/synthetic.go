@@ -37,9 +37,9 @@ func Synthetic(i int, t time.Time) event.Event {
 		ev.SPort, ev.DPort = protocol.ICMPPorts(8, 0)
 	}
 	if i%3 == 0 {
-		ev.Desc = fmt.Sprintf("%032x-tc.example", i)
+		ev.Desc = event.CleanText(fmt.Sprintf("%032x-tc.example", i), event.MaxText)
 	} else {
-		ev.Desc = fmt.Sprintf("sample %d", i)
+		ev.Desc = event.CleanText(fmt.Sprintf("sample %d", i), event.MaxText)
 	}
 	return ev
 }

@@ -89,9 +89,9 @@ func TestFeedStreamsAndObeys(t *testing.T) {
 	// Two packets in flight now, one sound the board has no use for.
 	at := []time.Time{now.Add(-2 * time.Second), now.Add(-time.Second)}
 	for i, tm := range at {
-		tl.Append(&event.Event{Time: tm, Kind: event.KindPacket, Flag: i + 1, Desc: "x"})
+		tl.Append(&event.Event{Time: tm, Kind: event.KindPacket, Flag: i + 1, Desc: event.CleanText("x", event.MaxText)})
 	}
-	tl.Append(&event.Event{Time: now, Kind: event.KindSound, File: "a.wav"})
+	tl.Append(&event.Event{Time: now, Kind: event.KindSound, File: event.CleanText("a.wav", event.MaxText)})
 
 	var logs logBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

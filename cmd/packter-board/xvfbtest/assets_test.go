@@ -62,10 +62,10 @@ func TestSkyAndMessagePicture(t *testing.T) {
 	}
 	now := time.Now()
 	evs := []event.Event{
-		{Time: now, Kind: event.KindSky, File: "sky.png"},
-		{Time: now, Kind: event.KindMessage, File: "../secret.png", Text: "refused"},
-		{Time: now, Kind: event.KindMessage, File: "link.png", Text: "refused too"},
-		{Time: now, Kind: event.KindMessage, File: "pic01.png", Text: "<b>Traceback</b> trial succeeded"},
+		{Time: now, Kind: event.KindSky, File: event.CleanText("sky.png", event.MaxText)},
+		{Time: now, Kind: event.KindMessage, File: event.CleanText("../secret.png", event.MaxText), Text: event.CleanText("refused", event.MaxText)},
+		{Time: now, Kind: event.KindMessage, File: event.CleanText("link.png", event.MaxText), Text: event.CleanText("refused too", event.MaxText)},
+		{Time: now, Kind: event.KindMessage, File: event.CleanText("pic01.png", event.MaxText), Text: event.CleanText("<b>Traceback</b> trial succeeded", event.MaxText)},
 	}
 	evs = append(evs, records()[0]) // the frame is counted from the first record
 	img := shoot(t, d, journalLines(evs), "--stdin", "--assets", assets, "--wait-records", "1", "--frames", "3")

@@ -179,7 +179,7 @@ func rec(src string, sport uint32, dst string, dport uint32, flag int, model str
 	return event.Event{
 		Time: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), Kind: event.KindPacket,
 		Src: protocol.AddrFrom(netip.MustParseAddr(src)), Dst: protocol.AddrFrom(netip.MustParseAddr(dst)),
-		SPort: protocol.PortFrom(sport), DPort: protocol.PortFrom(dport), Flag: flag, Model: model, Desc: "test",
+		SPort: protocol.PortFrom(sport), DPort: protocol.PortFrom(dport), Flag: flag, Model: event.CleanText(model, event.MaxText), Desc: event.CleanText("test", event.MaxText),
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 func earthRec(lat1, lon1, lat2, lon2 float64, flag int) event.Event {
 	return event.Event{Time: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), Kind: event.KindEarth,
-		Lat1: lat1, Lon1: lon1, Lat2: lat2, Lon2: lon2, Flag: flag, Desc: "test"}
+		Lat1: lat1, Lon1: lon1, Lat2: lat2, Lon2: lon2, Flag: flag, Desc: event.CleanText("test", event.MaxText)}
 }
 
 // TestGlobePixels: started on the globe (--globe, as G shows it), earth
@@ -109,7 +109,7 @@ func TestGlobeKeyPickAndTrace(t *testing.T) {
 	}
 	defer tc.Close()
 	ev := earthRec(20, 10, 50, 100, 1)
-	ev.Desc = "0123456789abcdef0123456789abcdef-" + tc.LocalAddr().String()
+	ev.Desc = event.CleanText("0123456789abcdef0123456789abcdef-"+tc.LocalAddr().String(), event.MaxText)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/packter/packter/event"
 	"net"
 	"os/exec"
 	"strings"
@@ -54,7 +55,7 @@ func TestClickTraceAndTimeline(t *testing.T) {
 	defer tc.Close()
 	const hash = "0123456789abcdef0123456789abcdef"
 	evs := records()[:2]
-	evs[0].Desc = hash + "-" + tc.LocalAddr().String()
+	evs[0].Desc = event.CleanText(hash+"-"+tc.LocalAddr().String(), event.MaxText)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
