@@ -19,6 +19,9 @@ type HistoryConfig struct {
 	Filters []string  // as SourceConfig ("packter.>" when empty)
 	Start   time.Time // from (required)
 	End     time.Time // up to, exclusive; zero: what is stored now
+	// EndSeq, when not 0, ends the range before that stream sequence: the
+	// first one a live source delivered, so what it has is not played twice.
+	EndSeq uint64
 }
 
 // History is a monitor.Source that plays a time range of the stream and
@@ -80,14 +83,14 @@ func (h *History) Run(ctx context.Context, in monitor.Intake) error {
 	if info.NumPending == 0 {
 		return nil // nothing stored since Start
 	}
-	end := h.cfg.End
+	end, endSeq := h.cfg.End, h.cfg.EndSeq
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	err = consume(ctx, c, in, deliver{
 		sites: &h.sites, warn: warn,
 		stamp: func(md jetstream.MsgMetadata) time.Time { return md.Timestamp },
 		end: func(md jetstream.MsgMetadata) bool {
-			return !end.IsZero() && !md.Timestamp.Before(end)
+			return !end.IsZero() && !md.Timestamp.Before(end) || endSeq != 0 && md.Sequence.Stream >= endSeq
 		},
 		last: func(md jetstream.MsgMetadata) bool { return md.NumPending == 0 },
 	})

@@ -54,6 +54,9 @@ type Source struct {
 	log   *slog.Logger
 	warn  *ratelog.Limiter
 	sites Sites
+	// startSeq is the first stream sequence the first consumer delivers:
+	// what came before it is history (Archive).
+	startSeq atomic.Uint64
 }
 
 // NewSource reads from nc.
@@ -83,6 +86,15 @@ var _ monitor.Source = (*Source)(nil)
 
 // Sites is what this source has heard, per site.
 func (s *Source) Sites() []SiteStatus { return s.sites.List() }
+
+// StartSeq is the first stream sequence this source delivers (0 until its
+// consumer is made): the monitor's timeline holds what it delivers, and the
+// stream before it is history.
+func (s *Source) StartSeq() uint64 { return s.startSeq.Load() }
+
+// Filters are the subjects the source hears (its configuration's, with the
+// default filled in).
+func (s *Source) Filters() []string { return s.cfg.Filters }
 
 // consumer makes (or finds) the consumer, delivering after stream sequence
 // after when it is not 0.
@@ -121,6 +133,11 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 		if err != nil {
 			return fmt.Errorf("nats consumer on %s: %w", strings.Join(s.cfg.Filters, ","), err)
 		}
+		first := c.CachedInfo().Delivered.Stream + 1
+		if s.cfg.Durable != "" { // what was delivered but not acknowledged comes again
+			first = c.CachedInfo().AckFloor.Stream + 1
+		}
+		s.startSeq.CompareAndSwap(0, first)
 		err = consume(ctx, c, in, deliver{
 			durable: s.cfg.Durable != "", lostOnSilence: s.cfg.Durable == "", sites: &s.sites, warn: s.warn, lastSeq: &last,
 			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() },

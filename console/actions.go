@@ -51,6 +51,8 @@ func (c *core) positionKeys(k keyPress) bool {
 		c.shift(rewindStep)
 	case key.Matches(k, km.Live):
 		c.goLive()
+	case key.Matches(k, km.GoTo):
+		c.say.show(notePrompt, c.find.open(promptGoTo))
 	default:
 		return false
 	}
@@ -289,6 +291,10 @@ func (c *core) goLive() {
 	}
 	c.ph.GoLive(byConsole)
 	c.sum.evSeen = c.list.next
+	if pos.Past {
+		c.say.say("Live, back from the stream's history", speech.Important)
+		return
+	}
 	c.say.say(fmt.Sprintf("Live; %s arrived meanwhile", plural(int(missed), "event")), speech.Important)
 }
 
@@ -320,6 +326,12 @@ func (c *core) shift(d time.Duration) {
 		c.say.say("Already live", speech.Important)
 		return
 	}
+	if a := c.archive(); d < 0 && a != nil {
+		if old, ok := c.oldest(); ok && at.Add(d).Before(old) {
+			c.loadBefore(a, at.Add(d))
+			return
+		}
+	}
 	if d < 0 && end <= l.first {
 		c.say.say("At the start of the timeline", speech.Important)
 		return
@@ -343,6 +355,10 @@ func (c *core) shift(d time.Duration) {
 }
 
 func (c *core) applyPrompt(p promptKind, text string) {
+	if p == promptGoTo {
+		c.goTo(text)
+		return
+	}
 	f, err := ParseFilter(text)
 	if err != nil {
 		c.say.say("Not understood: "+err.Error(), speech.Important)

@@ -54,6 +54,9 @@ type core struct {
 	floods    uint64
 	lastFlood time.Time
 	lastAlert time.Time
+
+	loads   []loadJob // to start off the UI goroutine
+	loading bool      // one load from the stream at a time
 }
 
 func newCore(cfg Config) *core {

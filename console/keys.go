@@ -43,6 +43,7 @@ type KeyMap struct {
 	Rewind      key.Binding
 	Forward     key.Binding
 	Live        key.Binding
+	GoTo        key.Binding // a time typed; before the timeline, from the stream
 	Status      key.Binding
 	Repeat      key.Binding
 	StopTalking key.Binding
@@ -76,6 +77,7 @@ func DefaultKeyMap() KeyMap {
 		Live:        b("L, end", "back to live", "L", "end", "home"),
 		Rewind:      b("left, <", "rewind 10 seconds", "left", "<", ","),
 		Forward:     b("right, >", "forward 10 seconds", "right", ">", "."),
+		GoTo:        b("g", "go to a time: 14:05 or 10m back", "g"),
 		Search:      b("/", "search, then n and N", "/"),
 		NextMatch:   b("n", "next older match", "n"),
 		PrevMatch:   b("N", "next newer match", "N"),
@@ -98,7 +100,7 @@ func (k KeyMap) Bindings() []key.Binding {
 	return []key.Binding{
 		k.Trace, k.StopTalking, k.Repeat, k.Quit, k.Help,
 		k.Up, k.Down, k.Pick, k.Say, k.Status, k.History, k.Verbosity,
-		k.Pause, k.Live, k.Rewind, k.Forward,
+		k.Pause, k.Live, k.Rewind, k.Forward, k.GoTo,
 		k.Search, k.NextMatch, k.PrevMatch, k.Filter,
 		k.VolumeUp, k.VolumeDown, k.SpeechUp, k.SpeechDown, k.Mute, k.MuteClass, k.Solo, k.Theme, k.Suspend,
 	}

@@ -115,6 +115,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case traceDoneMsg:
 		m.c.traceDone(msg)
+	case loadDoneMsg:
+		m.c.loadDone(msg)
 	}
 	m.show(m.c.takeNotes())
 	if m.c.quit {
@@ -189,6 +191,10 @@ func (m *model) keys(msg tea.KeyPressMsg) tea.Cmd {
 		if job != nil && m.c.tracer != nil {
 			t, ctx := m.c.tracer, m.ctx
 			cmds = append(cmds, func() tea.Msg { return job.run(ctx, t) })
+		}
+		for _, l := range m.c.takeLoads() {
+			ctx := m.ctx
+			cmds = append(cmds, func() tea.Msg { return l.run(ctx) })
 		}
 		if m.c.quit {
 			break

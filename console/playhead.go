@@ -91,7 +91,15 @@ func positionText(pos timeline.Position) string {
 	if pos.Speed > 0 {
 		verb = "playing back at " + fmtFloat(pos.Speed) + " times speed, at "
 	}
-	return verb + pos.Time.Format("15:04:05") + ", " + plural(int(pos.Behind), "event") + " behind live"
+	return verb + pos.Time.Format("15:04:05") + ", " + plural(int(pos.Behind), "event") + " behind live" + pastText(pos)
+}
+
+// pastText marks a position in history loaded from the stream.
+func pastText(pos timeline.Position) string {
+	if pos.Past {
+		return ", in the stream's history"
+	}
+	return ""
 }
 
 // moveText announces another view's move once: "Board rewound to 12:03:04,
@@ -106,7 +114,7 @@ func moveText(pos timeline.Position) string {
 	}
 	if pos.Speed > 0 {
 		return who + " playing back from " + pos.Time.Format("15:04:05") + " at " + fmtFloat(pos.Speed) +
-			" times speed, " + plural(int(pos.Behind), "event") + " behind live"
+			" times speed, " + plural(int(pos.Behind), "event") + " behind live" + pastText(pos)
 	}
-	return who + " rewound to " + pos.Time.Format("15:04:05") + ", " + plural(int(pos.Behind), "event") + " behind live"
+	return who + " rewound to " + pos.Time.Format("15:04:05") + ", " + plural(int(pos.Behind), "event") + " behind live" + pastText(pos)
 }

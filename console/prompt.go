@@ -8,6 +8,7 @@ const (
 	promptNone promptKind = iota
 	promptSearch
 	promptFilter
+	promptGoTo
 )
 
 // finder is the search and filter concern: the active filter, the search
@@ -22,8 +23,15 @@ type finder struct {
 func (f *finder) open(p promptKind) string {
 	f.prompt = p
 	f.input = f.input[:0]
-	if p == promptSearch {
+	return p.label()
+}
+
+func (p promptKind) label() string {
+	switch p {
+	case promptSearch:
 		return "Search: "
+	case promptGoTo:
+		return "Go to (14:05, 14:05:30 or 10m back): "
 	}
 	return "Filter: "
 }

@@ -112,11 +112,8 @@ func (m *model) View() tea.View {
 	}
 	cursorX := 0
 	switch c.find.prompt {
-	case promptSearch, promptFilter:
-		label := "Search: "
-		if c.find.prompt == promptFilter {
-			label = "Filter: "
-		}
+	case promptSearch, promptFilter, promptGoTo:
+		label := c.find.prompt.label()
 		add(m.st.render(m.st.prompt, label) + string(c.find.input))
 		cursorY, cursorX = len(lines)-1, ansi.StringWidth(label+string(c.find.input))
 	default:

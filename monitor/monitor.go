@@ -41,7 +41,7 @@ type Intake interface {
 	// until done is called (once, when the monitor no longer needs them).
 	Datagrams(pkts []protocol.Packet, done func())
 	// Events hands over events made elsewhere (a journal, log alerts); their
-	// text is cleaned and copied, so the caller may reuse evs at once.
+	// text is event.Text, cleaned when made. The caller may reuse evs at once.
 	Events(evs []event.Event)
 }
 

@@ -16,6 +16,7 @@ type Frame struct {
 	Speed   float64   // 1 live, 0 paused, the playback speed otherwise
 	Live    bool
 	Behind  uint64        // events between the position and live
+	Past    bool          // the position is in the stretch loaded from an archive
 	Events  []event.Event // due since the last step, oldest first
 	Skipped uint64        // due this step but not in Events (over max, or evicted from the ring)
 }
@@ -50,7 +51,7 @@ func NewPlayer(tl *Timeline, ph *Playhead, lead time.Duration) *Player {
 // newest kept: under load a view shows a sample, never a growing backlog.
 func (p *Player) Step(now time.Time, dst []event.Event, max int) Frame {
 	pos := p.ph.Position()
-	f := Frame{Live: pos.Live, Behind: pos.Behind}
+	f := Frame{Live: pos.Live, Behind: pos.Behind, Past: pos.Past}
 	if !p.started || pos.Version != p.version {
 		f.Reset = !p.seamless(pos, now)
 		p.started, p.version, p.live = true, pos.Version, pos.Live

@@ -26,6 +26,9 @@ type Playhead struct {
 	by      string    // who moved it last ("console", "board", …)
 	version uint64
 	changed chan struct{} // closed and replaced on every move
+
+	loadMu  sync.Mutex // one load from the archive at a time
+	archive Archive
 }
 
 // Position is a snapshot of the playhead.
@@ -37,6 +40,7 @@ type Position struct {
 	By      string    // who moved it last
 	Version uint64    // grows with every move
 	Behind  uint64    // events between Seq and live
+	Past    bool      // the last event shown is in the stretch loaded from an archive (SeekTime)
 }
 
 // NewPlayhead makes a live playhead on tl; now is the wall clock (nil: time.Now).
@@ -140,6 +144,8 @@ func (p *Playhead) positionLocked() Position {
 		pos.Speed = p.speed
 	}
 	pos.Seq, pos.Time, pos.Behind = seq, p.timeBefore(seq), next-seq
+	pastFirst, pastEnd := p.tl.PastBounds()
+	pos.Past = pastFirst < seq && seq <= pastEnd
 	return pos
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"math"
 	"net/netip"
 	"sync"
@@ -72,11 +73,20 @@ type Counts struct {
 
 // Timeline is the ring. The zero value is not usable: call New.
 type Timeline struct {
-	mu      sync.RWMutex
-	chunks  [][]entry
-	cap     uint64
-	first   uint64 // oldest seq held
-	next    uint64 // seq of the next Append
+	mu     sync.RWMutex
+	chunks [][]entry
+	cap    uint64
+	first  uint64 // oldest seq in the ring
+	next   uint64 // seq of the next Append
+
+	// The past: events from before the ring's oldest, loaded from an
+	// archive (Backfill), numbered just below first so that seeking and
+	// playing go on from them into the ring. They stay while they adjoin
+	// the ring: its first eviction drops them.
+	pastCap   uint64 // room below the first seq (AllowPast); 0: none
+	past      []entry
+	pastFirst uint64
+
 	counts  Counts
 	str     *strings
 	agents  *interner
@@ -100,6 +110,109 @@ func New(capacity int) *Timeline {
 // Capacity is the most events held at once.
 func (t *Timeline) Capacity() int { return int(t.cap) }
 
+// AllowPast makes room for up to n events older than the ring (Backfill):
+// sequence numbers start at n instead of 0. Call it before the first Append.
+func (t *Timeline) AllowPast(n int) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.next != t.first || t.next != t.pastCap {
+		return errors.New("timeline: AllowPast after Append")
+	}
+	t.pastCap = uint64(max(n, 0))
+	t.first, t.next, t.pastFirst = t.pastCap, t.pastCap, t.pastCap
+	return nil
+}
+
+// PastCapacity is how many older events Backfill may add (AllowPast).
+func (t *Timeline) PastCapacity() int { return int(t.pastCap) }
+
+// Past builds a new stretch of events older than the ring: Add them oldest
+// first, then Commit puts them before the ring, replacing any stretch put
+// there before. Encoding as they come keeps a long stretch at 64 bytes an
+// event, never a slice of full events. One goroutine uses a Past.
+type Past struct {
+	t       *Timeline
+	entries []entry
+	last    int64
+	err     error
+}
+
+// NewPast starts a stretch of at most PastCapacity events.
+func (t *Timeline) NewPast() *Past { return &Past{t: t} }
+
+// Add encodes ev into the stretch; false when it is full (ev is not taken)
+// or ev is older than the one before (refused: only arrival order makes a
+// timeline, so the stretch is spoiled and Commit will say so).
+func (p *Past) Add(ev *event.Event) bool {
+	t := p.t
+	if p.err != nil || uint64(len(p.entries)) >= t.pastCap {
+		return false
+	}
+	tm := ev.Time.UnixNano()
+	if len(p.entries) > 0 && tm < p.last {
+		p.err = errors.New("timeline: past events out of order")
+		return false
+	}
+	p.last = tm
+	p.entries = append(p.entries, entry{})
+	t.mu.Lock() // the string store is the live ring's too
+	t.encode(&p.entries[len(p.entries)-1], ev)
+	t.mu.Unlock()
+	return true
+}
+
+// Len is how many events were added.
+func (p *Past) Len() int { return len(p.entries) }
+
+// Commit puts the stretch before the ring and returns how many events it
+// holds. A stretch that is not older than the ring's oldest event is refused.
+func (p *Past) Commit() (int, error) {
+	t := p.t
+	if p.err != nil {
+		return 0, p.err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := uint64(len(p.entries))
+	if n == 0 {
+		return 0, nil
+	}
+	if t.next > t.first && p.last > t.slot(t.first).time {
+		return 0, errors.New("timeline: past events newer than the oldest held")
+	}
+	t.past, t.pastFirst = p.entries, t.first-n
+	p.entries = nil
+	return int(n), nil
+}
+
+// Backfill is a Past of evs (oldest first) committed: it keeps the oldest
+// PastCapacity of them and returns how many it kept.
+func (t *Timeline) Backfill(evs []event.Event) (int, error) {
+	p := t.NewPast()
+	for i := range evs {
+		if !p.Add(&evs[i]) {
+			break
+		}
+	}
+	return p.Commit()
+}
+
+// low is the oldest seq held, past included.
+func (t *Timeline) low() uint64 {
+	if len(t.past) > 0 {
+		return t.pastFirst
+	}
+	return t.first
+}
+
+// at is the entry of a held seq, in the past or the ring.
+func (t *Timeline) at(seq uint64) *entry {
+	if seq < t.first {
+		return &t.past[seq-t.pastFirst]
+	}
+	return t.slot(seq)
+}
+
 func (t *Timeline) slot(seq uint64) *entry {
 	i := seq % t.cap
 	c := &t.chunks[i/chunkSize]
@@ -120,6 +233,9 @@ func (t *Timeline) Append(ev *event.Event) uint64 {
 	t.next++
 	if t.next-t.first > t.cap {
 		t.first = t.next - t.cap
+		if len(t.past) > 0 { // no longer adjoins the ring
+			t.past, t.pastFirst = t.past[:0], t.first
+		}
 	}
 	t.count(ev)
 	return seq
@@ -150,21 +266,30 @@ func (t *Timeline) Counts() Counts {
 	return t.counts
 }
 
-// Bounds returns the sequence numbers held: [first, next).
+// Bounds returns the sequence numbers held: [first, next), backfilled past
+// included.
 func (t *Timeline) Bounds() (first, next uint64) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.first, t.next
+	return t.low(), t.next
+}
+
+// PastBounds returns the backfilled past's sequence numbers, [first, end);
+// empty when there is none.
+func (t *Timeline) PastBounds() (first, end uint64) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.low(), t.first
 }
 
 // Get decodes event seq into ev; false when it is not (or no longer) held.
 func (t *Timeline) Get(seq uint64, ev *event.Event) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if seq < t.first || seq >= t.next {
+	if seq < t.low() || seq >= t.next {
 		return false
 	}
-	t.decode(t.slot(seq), ev)
+	t.decode(t.at(seq), ev)
 	return true
 }
 
@@ -174,10 +299,10 @@ func (t *Timeline) Search(tm time.Time) uint64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	want := tm.UnixNano()
-	lo, hi := t.first, t.next
+	lo, hi := t.low(), t.next
 	for lo < hi {
 		mid := lo + (hi-lo)/2
-		if t.slot(mid).time < want {
+		if t.at(mid).time < want {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -193,13 +318,13 @@ func (t *Timeline) Recent(dst []event.Event, before uint64, n int) []event.Event
 	if before > t.next {
 		before = t.next
 	}
-	start := t.first
+	start := t.low()
 	if before > uint64(n) && before-uint64(n) > start {
 		start = before - uint64(n)
 	}
 	for s := start; s < before; s++ {
 		dst = append(dst, event.Event{})
-		t.decode(t.slot(s), &dst[len(dst)-1])
+		t.decode(t.at(s), &dst[len(dst)-1])
 	}
 	return dst
 }

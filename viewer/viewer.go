@@ -143,7 +143,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer, ready func(ct
 		return err
 	}
 	mon, err := monitor.New(monitor.Config{
-		Ingest:   ingest.Config{Keys: o.Keys, RequireAuth: o.RequireAuth, Logger: s.Log},
+		Ingest:   o.ingestConfig(s),
 		Timeline: s.Timeline, Sources: sources, Outputs: outputs, Logger: s.Log,
 	})
 	if err != nil {
@@ -248,11 +248,34 @@ func (o *Options) sources(ctx context.Context, s *Session, stderr io.Writer) ([]
 		s.onClose(func() { src.Close() })
 		s.NATS = src
 		sources = append(sources, src)
+		if err := o.streamHistory(s, src); err != nil {
+			return nil, err
+		}
 	}
 	if o.Replay != "" {
 		sources = append(sources, &journal.Replayer{Path: o.Replay, Speed: o.Speed, Logger: s.Log})
 	}
 	return sources, nil
+}
+
+// ingestConfig is the authentication policy of everything the monitor hears.
+func (o *Options) ingestConfig(s *Session) ingest.Config {
+	return ingest.Config{Keys: o.Keys, RequireAuth: o.RequireAuth, Logger: s.Log}
+}
+
+// streamHistory lets the console and the board rewind past the timeline
+// into the stream's history: up to a third of the timeline's size again is
+// loaded before it on demand (64 bytes an event: 64 MB at the default).
+func (o *Options) streamHistory(s *Session, src *bus.Source) error {
+	if err := s.Timeline.AllowPast(s.Timeline.Capacity() / 3); err != nil {
+		return err
+	}
+	arch, err := bus.NewArchive(src.Conn(), src.Filters(), o.ingestConfig(s), src)
+	if err != nil {
+		return err
+	}
+	s.Playhead.SetArchive(arch)
+	return nil
 }
 
 // startBoard starts the visual board beside the console, if asked; without a

@@ -100,6 +100,7 @@ func TestTimeLabel(t *testing.T) {
 		{Clock{Time: wall.Add(-42 * time.Second), Speed: 1}, "REWIND −0:42 ×1"},
 		{Clock{Time: wall.Add(-42 * time.Second)}, "PAUSED −0:42"},
 		{Clock{Time: wall.Add(-(3723*time.Second + 500*time.Millisecond)), Speed: 2.5}, "REWIND −1:02:03 ×2.5"},
+		{Clock{Time: wall.Add(-2 * time.Hour), Past: true}, "PAUSED −2:00:00 · STREAM"},
 	} {
 		if got := TimeLabel(c.c, wall); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.c, got, c.want)

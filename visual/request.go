@@ -84,6 +84,7 @@ type Clock struct {
 	Live   bool
 	Behind uint64 // events between the position and live
 	Reset  bool   // the position moved: clear the scene; the events in flight follow
+	Past   bool   // the position is in history loaded from the stream
 }
 
 // MaxSpeed bounds a clock's speed.
@@ -109,6 +110,9 @@ func AppendClock(dst []byte, c Clock) []byte {
 	dst = strconv.AppendUint(dst, c.Behind, 10)
 	dst = append(dst, `,"reset":`...)
 	dst = strconv.AppendBool(dst, c.Reset)
+	if c.Past {
+		dst = append(dst, `,"past":true`...)
+	}
 	return append(dst, "}\n"...)
 }
 
@@ -122,6 +126,7 @@ func DecodeClock(line []byte) (Clock, error) {
 		Live   bool     `json:"live"`
 		Behind uint64   `json:"behind"`
 		Reset  bool     `json:"reset"`
+		Past   bool     `json:"past"`
 	}
 	if err := json.Unmarshal(line, &w); err != nil {
 		return Clock{}, fmt.Errorf("%w: clock: %w", ErrRequest, err)
@@ -136,5 +141,5 @@ func DecodeClock(line []byte) (Clock, error) {
 	if w.Speed == nil || !(*w.Speed >= 0 && *w.Speed <= MaxSpeed) {
 		return Clock{}, fmt.Errorf("%w: clock speed missing or out of [0, %v]", ErrRequest, MaxSpeed)
 	}
-	return Clock{Time: t, Speed: *w.Speed, Live: w.Live, Behind: w.Behind, Reset: w.Reset}, nil
+	return Clock{Time: t, Speed: *w.Speed, Live: w.Live, Behind: w.Behind, Reset: w.Reset, Past: w.Past}, nil
 }

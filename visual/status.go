@@ -8,16 +8,21 @@ import (
 
 // TimeLabel says where a view stands on the timeline, as every view shows it:
 // "LIVE", "REWIND −0:42 ×1" (playing the past back) or "PAUSED −0:42"; the
-// offset is how far the shown time lies behind wall.
+// offset is how far the shown time lies behind wall. In history loaded from
+// the stream it ends "· STREAM".
 func TimeLabel(c Clock, wall time.Time) string {
 	if c.Live {
 		return "LIVE"
 	}
 	back := Offset(wall.Sub(c.Time))
+	label := "REWIND " + back + " ×" + strconv.FormatFloat(c.Speed, 'f', -1, 64)
 	if c.Speed == 0 {
-		return "PAUSED " + back
+		label = "PAUSED " + back
 	}
-	return "REWIND " + back + " ×" + strconv.FormatFloat(c.Speed, 'f', -1, 64)
+	if c.Past {
+		label += " · STREAM"
+	}
+	return label
 }
 
 // Offset formats how far back d is: "−0:42", "−12:05", "−1:02:03".

@@ -204,13 +204,14 @@ func TestClockRoundTrip(t *testing.T) {
 		{Time: at, Speed: 1, Live: true},
 		{Time: at, Speed: 0, Behind: 42},
 		{Time: at, Speed: 2.5, Behind: 7, Reset: true},
+		{Time: at, Speed: 1, Behind: 9000, Past: true},
 	} {
 		line := AppendClock(nil, c)
 		if !IsClockLine(line) {
 			t.Errorf("%s not seen as a clock line", line)
 		}
 		got, err := DecodeClock(line)
-		if err != nil || !got.Time.Equal(c.Time) || got.Speed != c.Speed || got.Live != c.Live || got.Behind != c.Behind || got.Reset != c.Reset {
+		if err != nil || !got.Time.Equal(c.Time) || got.Speed != c.Speed || got.Live != c.Live || got.Behind != c.Behind || got.Reset != c.Reset || got.Past != c.Past {
 			t.Errorf("%s → %+v, %v", line, got, err)
 		}
 	}

@@ -80,7 +80,7 @@ func (g *game) stepStandalone() {
 	now := g.now()
 	f := g.player.Step(now, g.buf, g.o.MaxBalls)
 	g.buf = f.Events
-	c := visual.Clock{Time: f.Clock, Speed: f.Speed, Live: f.Live, Behind: f.Behind, Reset: f.Reset}
+	c := visual.Clock{Time: f.Clock, Speed: f.Speed, Live: f.Live, Behind: f.Behind, Reset: f.Reset, Past: f.Past}
 	if g.control.Holding() {
 		c.Live, c.Speed = false, 0
 	}

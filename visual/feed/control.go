@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"github.com/packter/packter/timeline"
@@ -21,6 +23,27 @@ type Control struct {
 	holding     bool
 	holdAt      uint64
 	holdVersion uint64
+
+	// Rewinding before the timeline loads the stream's history (LoadFrom)
+	// on a goroutine of its own; Tick then moves the playhead, so only the
+	// board's goroutine moves it for the board.
+	ctx     context.Context
+	log     *slog.Logger
+	loading bool
+	loaded  chan loadResult
+}
+
+type loadResult struct {
+	to    time.Time
+	speed float64 // play on at this speed; 0: stay paused
+	l     timeline.Loaded
+	err   error
+}
+
+// LoadFrom lets rewinds before the timeline load from the playhead's
+// archive (the NATS stream), within ctx; what fails is logged.
+func (c *Control) LoadFrom(ctx context.Context, log *slog.Logger) {
+	c.ctx, c.log, c.loaded = ctx, log, make(chan loadResult, 1)
 }
 
 // NewControl moves ph on tl in the name of by ("board").
@@ -55,6 +78,9 @@ func (c *Control) Do(req visual.Request) {
 		c.ph.GoLive(c.by)
 	case visual.CmdRewind:
 		d := time.Duration(req.Seconds * float64(time.Second))
+		if c.loadBefore(pos, pos.Time.Add(-d)) {
+			return
+		}
 		to := c.tl.Search(pos.Time.Add(-d + time.Nanosecond)) // shows the events up to pos.Time-d
 		first, next := c.tl.Bounds()
 		if to >= next && next > first {
@@ -68,9 +94,62 @@ func (c *Control) Do(req visual.Request) {
 	}
 }
 
-// Tick turns a held pause into a real one once something newer has arrived.
-// Call it before each Player step.
+// loadBefore starts loading the stream's history when t is before the
+// timeline and there is one to load from.
+func (c *Control) loadBefore(pos timeline.Position, t time.Time) bool {
+	if c.ctx == nil || !c.ph.HasArchive() {
+		return false
+	}
+	if old, ok := c.ph.Oldest(); ok && !t.Before(old) {
+		return false
+	}
+	if c.loading {
+		return true // one at a time; the key is not lost on a board that waits
+	}
+	speed := 0.0
+	if pos.Live || pos.Speed > 0 {
+		speed = max(pos.Speed, 1)
+	}
+	c.loading = true
+	go func() {
+		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+		defer cancel()
+		l, err := c.ph.Load(ctx, t)
+		c.loaded <- loadResult{to: t, speed: speed, l: l, err: err}
+	}()
+	return true
+}
+
+// finishLoad moves the playhead to where a finished load was asked to go.
+func (c *Control) finishLoad(r loadResult) {
+	c.loading = false
+	if r.err != nil {
+		c.log.Warn("board: could not load from the stream", "err", r.err)
+		return
+	}
+	if r.l.Events == 0 {
+		c.log.Info("board: the stream holds nothing before the timeline", "from", r.to)
+	}
+	to := r.to
+	if r.l.Events > 0 && r.l.From.After(to) { // not the silence before the stretch
+		to = r.l.From
+	}
+	c.ph.SeekAt(to, c.by)
+	if r.speed > 0 {
+		c.ph.Play(r.speed, c.by)
+	}
+}
+
+// Tick turns a held pause into a real one once something newer has arrived,
+// and finishes a load from the stream. Call it before each Player step.
 func (c *Control) Tick() {
+	if c.loading {
+		select {
+		case r := <-c.loaded:
+			c.finishLoad(r)
+		default:
+		}
+	}
 	if !c.holding {
 		return
 	}

@@ -1,6 +1,11 @@
 package feed
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +65,80 @@ func TestControl(t *testing.T) {
 	c.Do(visual.Request{Cmd: visual.CmdRewind, Seconds: 10})
 	if pos := ph.Position(); pos.Live || pos.Speed != 1 || !pos.Time.Equal(base.Add(51*time.Second)) {
 		t.Fatalf("rewound from live: %+v", pos)
+	}
+}
+
+// history is a stream's history for the board's rewinds: events 0..n-1, a
+// second apart from base.
+type history struct {
+	evs []event.Event
+	err error
+}
+
+func (h *history) Load(ctx context.Context, from, to time.Time, add func(*event.Event) bool) error {
+	if h.err != nil {
+		return h.err
+	}
+	for i := range h.evs {
+		ev := h.evs[i]
+		if ev.Time.Before(from) {
+			continue
+		}
+		if !ev.Time.Before(to) || !add(&ev) {
+			break
+		}
+	}
+	return nil
+}
+
+// A rewind past the timeline's start loads the stream's history, and the
+// board plays on from there, as it would within the timeline.
+func TestControlRewindsIntoTheStream(t *testing.T) {
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tl := timeline.New(1000)
+	if err := tl.AllowPast(500); err != nil {
+		t.Fatal(err)
+	}
+	h := &history{}
+	for i := range 60 {
+		ev := event.Event{Time: base.Add(time.Duration(i) * time.Second), Kind: event.KindPacket, Flag: i}
+		if i < 50 {
+			h.evs = append(h.evs, ev)
+		} else {
+			tl.Append(&ev) // the monitor heard 50..59 itself
+		}
+	}
+	wall := base.Add(60 * time.Second)
+	ph := timeline.NewPlayhead(tl, func() time.Time { return wall })
+	ph.SetArchive(h)
+	c := NewControl(tl, ph, "board")
+	var logs bytes.Buffer
+	c.LoadFrom(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
+
+	c.Do(visual.Request{Cmd: visual.CmdRewind, Seconds: 30}) // from live: to 30 s
+	if !ph.Position().Live {
+		t.Fatal("moved before the load finished")
+	}
+	c.Do(visual.Request{Cmd: visual.CmdRewind, Seconds: 30}) // while loading: one load at a time
+	c.finishLoad(<-c.loaded)
+	pos := ph.Position()
+	if pos.Live || pos.Speed != 1 || !pos.Past || !pos.Time.Equal(base.Add(30*time.Second)) || pos.By != "board" {
+		t.Fatalf("after the load: %+v", pos)
+	}
+	if first, end := tl.PastBounds(); end-first != 20 {
+		t.Errorf("%d events loaded, want 30..49", end-first)
+	}
+	select {
+	case <-c.loaded:
+		t.Error("a second load ran meanwhile")
+	default:
+	}
+
+	h.err = errors.New("no servers available")
+	c.Do(visual.Request{Cmd: visual.CmdPause})
+	c.Do(visual.Request{Cmd: visual.CmdRewind, Seconds: 60})
+	c.finishLoad(<-c.loaded)
+	if !strings.Contains(logs.String(), "could not load from the stream") || !strings.Contains(logs.String(), "no servers available") {
+		t.Errorf("failure not logged: %s", logs.String())
 	}
 }

@@ -147,6 +147,7 @@ func (b *Board) run(ctx context.Context, w io.WriteCloser) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	pl := timeline.NewPlayer(b.cfg.Timeline, b.cfg.Playhead, b.cfg.Fly)
 	ctl := NewControl(b.cfg.Timeline, b.cfg.Playhead, "board")
+	ctl.LoadFrom(ctx, b.log)
 	tick := time.NewTicker(time.Second / time.Duration(b.cfg.Rate))
 	defer tick.Stop()
 	var evs []event.Event
@@ -167,10 +168,10 @@ func (b *Board) run(ctx context.Context, w io.WriteCloser) {
 		now := time.Now()
 		f := pl.Step(now, evs, b.cfg.MaxPerStep)
 		evs = f.Events
-		c := visual.Clock{Time: f.Clock, Speed: f.Speed, Live: f.Live, Behind: f.Behind, Reset: f.Reset}
+		c := visual.Clock{Time: f.Clock, Speed: f.Speed, Live: f.Live, Behind: f.Behind, Reset: f.Reset, Past: f.Past}
 		// A clock line when something happened, else four a second so the
 		// board's clock never drifts far.
-		if !f.Reset && len(f.Events) == 0 && c.Live == last.Live && c.Speed == last.Speed && c.Behind == last.Behind && now.Sub(lastSent) < 250*time.Millisecond {
+		if !f.Reset && len(f.Events) == 0 && c.Live == last.Live && c.Speed == last.Speed && c.Behind == last.Behind && c.Past == last.Past && now.Sub(lastSent) < 250*time.Millisecond {
 			continue
 		}
 		last, lastSent = c, now
