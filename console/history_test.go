@@ -8,45 +8,20 @@ import (
 	"time"
 
 	"github.com/packter/packter/console/consoletest"
-	"github.com/packter/packter/event"
 	"github.com/packter/packter/timeline"
 )
 
-// streamArchive is a stream's history: events 0..n-1, a second apart.
-type streamArchive struct {
-	evs   []event.Event
-	err   error
-	loads int
-}
-
-func (a *streamArchive) Load(ctx context.Context, from, to time.Time, add func(*event.Event) bool) error {
-	a.loads++
-	if a.err != nil {
-		return a.err
-	}
-	for i := range a.evs {
-		ev := a.evs[i]
-		if ev.Time.Before(from) {
-			continue
-		}
-		if !ev.Time.Before(to) || !add(&ev) {
-			break
-		}
-	}
-	return nil
-}
-
 // historyRig is a console on a monitor that started at event 100 of a
 // stream holding events 0..119: the timeline holds 100..119.
-func historyRig(t *testing.T, withArchive bool) (*rig, *streamArchive) {
+func historyRig(t *testing.T, withArchive bool) (*rig, *timeline.MemoryArchive) {
 	t.Helper()
 	r := &rig{tl: timeline.New(1 << 16), sound: consoletest.NewSound(), speech: &consoletest.Speech{}}
 	if err := r.tl.AllowPast(1000); err != nil {
 		t.Fatal(err)
 	}
-	a := &streamArchive{}
+	a := &timeline.MemoryArchive{}
 	for i := range 100 {
-		a.evs = append(a.evs, consoletest.Synthetic(i, consoletest.Base.Add(time.Duration(i)*time.Second)))
+		a.Events = append(a.Events, consoletest.Synthetic(i, consoletest.Base.Add(time.Duration(i)*time.Second)))
 	}
 	r.n = 100
 	r.add(20)
@@ -77,8 +52,8 @@ func (r *rig) runLoads(t *testing.T) []note {
 func TestRewindIntoTheStreamHistory(t *testing.T) {
 	r, a := historyRig(t, true)
 	notes, _ := r.press("left") // 10 s back: within the timeline
-	if got := lastOf(notes, noteAnnounce); !strings.HasPrefix(got, "Rewound to 12:01:49") || a.loads != 0 {
-		t.Fatalf("first rewind: %q (loads %d)", got, a.loads)
+	if got := lastOf(notes, noteAnnounce); !strings.HasPrefix(got, "Rewound to 12:01:49") || a.Loads() != 0 {
+		t.Fatalf("first rewind: %q (loads %d)", got, a.Loads())
 	}
 	notes, _ = r.press("left") // before the timeline's first event (12:01:40)
 	if got := lastOf(notes, noteAnnounce); got != "Loading the stream's history from 12:01:39" {
@@ -136,7 +111,7 @@ func TestRewindIntoTheStreamHistory(t *testing.T) {
 
 func TestStreamHistoryTroubles(t *testing.T) {
 	r, a := historyRig(t, true)
-	a.evs = nil // the stream keeps nothing older
+	a.Events = nil // the stream keeps nothing older
 	r.press("g")
 	r.typeText("1m")
 	r.press("enter")
@@ -144,7 +119,7 @@ func TestStreamHistoryTroubles(t *testing.T) {
 	if got := lastOf(notes, noteAnnounce); got != "The stream holds nothing from 12:01:00 before the timeline; at the start of the timeline" {
 		t.Errorf("empty stream: %q", got)
 	}
-	a.err = errors.New("no servers available")
+	a.Err = errors.New("no servers available")
 	r.press("g")
 	r.typeText("1m")
 	r.press("enter")

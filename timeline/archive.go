@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/packter/packter/event"
@@ -130,3 +131,32 @@ func (p *Playhead) Load(ctx context.Context, t time.Time) (Loaded, error) {
 	}
 	return l, nil
 }
+
+// MemoryArchive is an Archive of events held in memory, oldest first: what
+// tests and demos stand in for the stream with.
+type MemoryArchive struct {
+	Events []event.Event
+	Err    error // every Load's answer, when set
+	loads  atomic.Int64
+}
+
+// Load hands add the events from `from` up to `to`.
+func (a *MemoryArchive) Load(ctx context.Context, from, to time.Time, add func(*event.Event) bool) error {
+	a.loads.Add(1)
+	if a.Err != nil {
+		return a.Err
+	}
+	for i := range a.Events {
+		ev := a.Events[i]
+		if ev.Time.Before(from) {
+			continue
+		}
+		if !ev.Time.Before(to) || !add(&ev) {
+			break
+		}
+	}
+	return nil
+}
+
+// Loads is how many loads were asked for.
+func (a *MemoryArchive) Loads() int { return int(a.loads.Load()) }

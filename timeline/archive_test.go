@@ -10,30 +10,6 @@ import (
 	"github.com/packter/packter/event"
 )
 
-// fakeArchive holds events a second apart, as a stream's history would.
-type fakeArchive struct {
-	evs   []event.Event
-	loads int
-	err   error
-}
-
-func (a *fakeArchive) Load(ctx context.Context, from, to time.Time, add func(*event.Event) bool) error {
-	a.loads++
-	if a.err != nil {
-		return a.err
-	}
-	for i := range a.evs {
-		ev := a.evs[i]
-		if ev.Time.Before(from) {
-			continue
-		}
-		if !ev.Time.Before(to) || !add(&ev) {
-			break
-		}
-	}
-	return nil
-}
-
 func stamped(i int) event.Event {
 	return event.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: event.KindPacket, Flag: 1,
 		Desc: event.CleanText(fmt.Sprintf("record %d", i), event.MaxDesc)}
@@ -41,16 +17,16 @@ func stamped(i int) event.Event {
 
 // archived returns an archive of events 0..n-1 and a timeline whose ring
 // holds events from..n-1 (those the monitor heard itself).
-func archived(t *testing.T, n, from, past int) (*fakeArchive, *Timeline) {
+func archived(t *testing.T, n, from, past int) (*MemoryArchive, *Timeline) {
 	t.Helper()
-	a := &fakeArchive{}
+	a := &MemoryArchive{}
 	tl := New(1 << 16)
 	if err := tl.AllowPast(past); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
 		ev := stamped(i)
-		a.evs = append(a.evs, ev)
+		a.Events = append(a.Events, ev)
 		if i >= from {
 			tl.Append(&ev)
 		}
@@ -104,13 +80,13 @@ func TestSeekTimeLoadsFromTheArchive(t *testing.T) {
 	}
 
 	// Within what is held, no load.
-	if _, err := p.SeekTime(context.Background(), t0.Add(30*time.Second), "board"); err != nil || a.loads != 1 {
-		t.Errorf("seek within: loads %d, %v", a.loads, err)
+	if _, err := p.SeekTime(context.Background(), t0.Add(30*time.Second), "board"); err != nil || a.Loads() != 1 {
+		t.Errorf("seek within: loads %d, %v", a.Loads(), err)
 	}
 	// Further back: a new stretch replaces the old one, still adjoining the ring.
 	l, err = p.SeekTime(context.Background(), t0.Add(5*time.Second), "console")
-	if err != nil || l.Events != 55 || a.loads != 2 {
-		t.Fatalf("second load %+v, %v (loads %d)", l, err, a.loads)
+	if err != nil || l.Events != 55 || a.Loads() != 2 {
+		t.Fatalf("second load %+v, %v (loads %d)", l, err, a.Loads())
 	}
 	if first, next := tl.Bounds(); next-first != 95 || descAt(t, tl, first) != "record 5" {
 		t.Errorf("after the second load: %d events from %q", next-first, descAt(t, tl, first))
@@ -142,7 +118,7 @@ func TestSeekTimeWithoutHistory(t *testing.T) {
 	if _, err := p.SeekTime(context.Background(), t0, "console"); !errors.Is(err, ErrNoArchive) {
 		t.Errorf("err %v, want ErrNoArchive", err)
 	}
-	p.SetArchive(&fakeArchive{})
+	p.SetArchive(&MemoryArchive{})
 	l, err := p.SeekTime(context.Background(), t0, "console")
 	if err != nil || l.Events != 0 {
 		t.Errorf("empty archive: %+v, %v", l, err)
@@ -150,13 +126,13 @@ func TestSeekTimeWithoutHistory(t *testing.T) {
 	if pos := p.Position(); descAt(t, tl, pos.Seq) != "record 60" {
 		t.Errorf("position %+v", pos)
 	}
-	p.SetArchive(&fakeArchive{err: errors.New("no servers")})
+	p.SetArchive(&MemoryArchive{Err: errors.New("no servers")})
 	if _, err := p.SeekTime(context.Background(), t0, "console"); err == nil {
 		t.Error("archive failure not reported")
 	}
 	// A timeline without room for a past has no use for an archive.
 	plain := NewPlayhead(New(10), nil)
-	plain.SetArchive(&fakeArchive{})
+	plain.SetArchive(&MemoryArchive{})
 	if plain.HasArchive() {
 		t.Error("archive on a timeline without a past")
 	}

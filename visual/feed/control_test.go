@@ -68,29 +68,6 @@ func TestControl(t *testing.T) {
 	}
 }
 
-// history is a stream's history for the board's rewinds: events 0..n-1, a
-// second apart from base.
-type history struct {
-	evs []event.Event
-	err error
-}
-
-func (h *history) Load(ctx context.Context, from, to time.Time, add func(*event.Event) bool) error {
-	if h.err != nil {
-		return h.err
-	}
-	for i := range h.evs {
-		ev := h.evs[i]
-		if ev.Time.Before(from) {
-			continue
-		}
-		if !ev.Time.Before(to) || !add(&ev) {
-			break
-		}
-	}
-	return nil
-}
-
 // A rewind past the timeline's start loads the stream's history, and the
 // board plays on from there, as it would within the timeline.
 func TestControlRewindsIntoTheStream(t *testing.T) {
@@ -99,11 +76,11 @@ func TestControlRewindsIntoTheStream(t *testing.T) {
 	if err := tl.AllowPast(500); err != nil {
 		t.Fatal(err)
 	}
-	h := &history{}
+	h := &timeline.MemoryArchive{}
 	for i := range 60 {
 		ev := event.Event{Time: base.Add(time.Duration(i) * time.Second), Kind: event.KindPacket, Flag: i}
 		if i < 50 {
-			h.evs = append(h.evs, ev)
+			h.Events = append(h.Events, ev)
 		} else {
 			tl.Append(&ev) // the monitor heard 50..59 itself
 		}
@@ -134,7 +111,7 @@ func TestControlRewindsIntoTheStream(t *testing.T) {
 	default:
 	}
 
-	h.err = errors.New("no servers available")
+	h.Err = errors.New("no servers available")
 	c.Do(visual.Request{Cmd: visual.CmdPause})
 	c.Do(visual.Request{Cmd: visual.CmdRewind, Seconds: 60})
 	c.finishLoad(<-c.loaded)
