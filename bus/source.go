@@ -128,8 +128,21 @@ func (s *Source) consumer(ctx context.Context, after uint64) (jetstream.Consumer
 // Run hands every message to in until ctx ends.
 func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 	var last uint64
+	again := false // making the consumer again after it was lost
 	for {
-		c, err := retry(ctx, s.warn, "nats consumer", func(ctx context.Context) (jetstream.Consumer, error) { return s.consumer(ctx, last) })
+		tries := 0
+		c, err := retry(ctx, s.warn, "nats consumer", func(ctx context.Context) (jetstream.Consumer, error) {
+			// Made again after its server died, a consumer can be placed on
+			// that server (the others learn it is gone only later) and is
+			// then never answered for: the first try gets half a second,
+			// not two, before another is made.
+			if tries++; again && tries == 1 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+				defer cancel()
+			}
+			return s.consumer(ctx, last)
+		})
 		if err != nil {
 			return fmt.Errorf("nats consumer on %s: %w", strings.Join(s.cfg.Filters, ","), err)
 		}
@@ -140,11 +153,16 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 		s.startSeq.CompareAndSwap(0, first)
 		err = consume(ctx, c, in, deliver{
 			durable: s.cfg.Durable != "", lostOnSilence: s.cfg.Durable == "", sites: &s.sites, warn: s.warn, lastSeq: &last,
-			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() },
+			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() }, gaps: true,
 		})
-		if !errors.Is(err, errLost) {
+		if errors.Is(err, errGap) && s.cfg.Durable != "" {
+			s.rewind(ctx, last)
+			continue
+		}
+		if !errors.Is(err, errLost) && !errors.Is(err, errGap) {
 			return err
 		}
+		again = true
 		if s.cfg.Durable == "" {
 			name := c.CachedInfo().Name
 			go func() { // the old one, if its server still has it, is not needed
@@ -153,7 +171,35 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 				_ = s.js.DeleteConsumer(dctx, StreamName, name)
 			}()
 		}
-		s.warn.Warn("nats consumer lost; making it again", "after", last)
+		what := "nats consumer lost; making it again"
+		if errors.Is(err, errGap) {
+			what = "nats delivery lost on its way; making the consumer again"
+		}
+		s.warn.Warn(what, "after", last)
+	}
+}
+
+// rewind sends the durable consumer back to what the monitor acknowledged,
+// after a delivery was lost on its way: the consumer counts it delivered,
+// so it would otherwise come again only after the ack wait, behind later
+// ones the monitor had acknowledged (AckAll) and so covered. What the
+// monitor has comes again too, and is skipped by sequence. A server without
+// the consumer reset API answers with an error: the gap's records are then
+// missing, and the monitor says so.
+func (s *Source) rewind(ctx context.Context, last uint64) {
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := s.js.ResetConsumer(actx, StreamName, s.cfg.Durable)
+		cancel()
+		switch {
+		case err == nil || ctx.Err() != nil || errors.Is(err, jetstream.ErrConsumerNotFound):
+			return // not found: made again after the last message handed over
+		case errors.Is(err, context.DeadlineExceeded) && time.Now().Before(deadline):
+			s.warn.Warn("nats consumer reset: trying again", "err", err) // its leader is being elected
+			continue
+		}
+		s.warn.Warn("nats delivery lost, and the consumer could not go back for it: records after this sequence may be missing", "after", last, "err", err)
+		return
 	}
 }
 
@@ -192,10 +238,19 @@ type deliver struct {
 	// lostOnSilence: missed heartbeats mean the consumer's server is gone
 	// (a consumer in one server's memory): make it again.
 	lostOnSilence bool
+	// gaps: a jump in the consumer's delivery sequence means a delivery was
+	// lost on its way (the monitor's server died with it in flight): end
+	// with errGap before the message after it, rather than hand that over
+	// and, durable, acknowledge the lost one with it. (Not for an ordered
+	// consumer, which renumbers when it is made again.)
+	gaps bool
 }
 
 // errLost ends consume when the servers no longer have the consumer.
 var errLost = errors.New("consumer lost")
+
+// errGap ends consume when a delivery was lost on its way.
+var errGap = errors.New("delivery lost")
 
 // errEnd ends consume when the range is played.
 var errEnd = errors.New("end of range")
@@ -243,6 +298,7 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 		last = *d.lastSeq
 		defer func() { *d.lastSeq = last }()
 	}
+	var dseq uint64 // the consumer's delivery sequence handed over last
 	batch := make([]jetstream.Msg, 0, batchMax)
 	for {
 		batch = batch[:0]
@@ -265,13 +321,18 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 		}
 		pkts := make([]protocol.Packet, 0, len(batch))
 		var ack jetstream.Msg
-		stop := false
+		stop, gap := false, false
 		for _, m := range batch {
 			md, err := m.Metadata()
 			if err != nil {
 				d.warn.Warn("nats message without metadata skipped", "subject", m.Subject(), "err", err)
 				continue
 			}
+			if d.gaps && dseq != 0 && md.Sequence.Consumer != dseq+1 {
+				gap = true
+				break
+			}
+			dseq = md.Sequence.Consumer
 			if d.end != nil && d.end(*md) {
 				stop = true
 				break
@@ -300,6 +361,9 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 		in.Datagrams(pkts, done)
 		if stop {
 			return errEnd
+		}
+		if gap {
+			return errGap
 		}
 	}
 }

@@ -80,6 +80,14 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer h.Shutdown()
+	// Said at once, before the stream: with chosen ports (0) this is how
+	// the other nodes of a cluster learn where to route, and a node waits
+	// for them before the stream can be made.
+	fmt.Fprintf(stderr, "packter hub: listening for clients at %s", h.ClientURL())
+	if u := h.ClusterURL(); u != "" {
+		fmt.Fprintf(stderr, ", for other nodes at %s", u)
+	}
+	fmt.Fprintln(stderr)
 	o.URLs, o.User, o.Password = h.ClientURL(), cfg.User, cfg.Password
 	if err := ensureStream(ctx, o, sc, stderr); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/packter/packter/bus"
+	"github.com/packter/packter/bus/hub"
 	"github.com/packter/packter/event"
 	"github.com/packter/packter/protocol"
 )
@@ -107,6 +110,55 @@ func TestHubAndRelay(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("nothing relayed")
+	}
+}
+
+// TestHubClusterChosenPorts: `packter hub` nodes on ports of their
+// choosing say where they listen as soon as they do, before the stream
+// (which needs the others) is made: that is how the next node learns where
+// to route. Three of them, routed through a seed, then make the stream with
+// three replicas.
+func TestHubClusterChosenPorts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	seed, err := hub.Start(hub.Config{Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", Name: "seed", NoJetStream: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(seed.Shutdown)
+	var clients []string
+	for i := range 3 {
+		// Each node is started only once the one before said where it
+		// listens: the first says so while it is still alone.
+		u := startCommand(t, `listening for clients at (nats://\S+), for other nodes at nats-route://127\.0\.0\.1:\d+$`, "hub",
+			"--name", fmt.Sprintf("h%d", i), "--listen", "127.0.0.1:0", "--cluster", "127.0.0.1:0",
+			"--routes", seed.ClusterURL(), "--replicas", "3", "--data", t.TempDir())
+		clients = append(clients, u)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, err := bus.Connect(ctx, bus.ClientOptions{URLs: strings.Join(clients, ",")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+		s, err := js.Stream(actx, bus.StreamName)
+		acancel()
+		if err == nil && s.CachedInfo().Config.Replicas == 3 && s.CachedInfo().Cluster != nil && len(s.CachedInfo().Cluster.Replicas) == 2 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no stream with 3 replicas: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 
