@@ -156,6 +156,7 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() }, gaps: true,
 		})
 		if errors.Is(err, errGap) && s.cfg.Durable != "" {
+			s.warn.Warn("nats delivery lost on its way; the consumer goes back for it", "after", last)
 			s.rewind(ctx, last)
 			continue
 		}
@@ -187,6 +188,7 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 // the consumer reset API answers with an error: the gap's records are then
 // missing, and the monitor says so.
 func (s *Source) rewind(ctx context.Context, last uint64) {
+	_ = s.nc.FlushTimeout(2 * time.Second) // consume's pulls are gone from the servers too
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := s.js.ResetConsumer(actx, StreamName, s.cfg.Durable)
@@ -292,7 +294,18 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 	if err != nil {
 		return fmt.Errorf("nats consume: %w", err)
 	}
-	defer cc.Stop()
+	defer func() {
+		// Gone, not only asked to stop: a pull still waiting would take
+		// what a rewind (or a consumer made again) sends next. The
+		// subscription ends once its handler returns, which it does at
+		// once when ctx is done.
+		cancel()
+		cc.Stop()
+		select {
+		case <-cc.Closed():
+		case <-time.After(5 * time.Second):
+		}
+	}()
 	var last uint64 // stream sequence handed over last: redeliveries are skipped
 	if d.lastSeq != nil {
 		last = *d.lastSeq
