@@ -23,25 +23,8 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/packter/packter/capture"
+	"github.com/packter/packter/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the test and the agent at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // recordCounter counts the records -n prints (one "PACKTER\n" each: the
 // agent flushes every datagram when its input is live).
@@ -94,7 +77,7 @@ func TestCaptureGapCapped(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second) // hang guard
 	defer cancel()
 	st, err := Run(ctx, Config{

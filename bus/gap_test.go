@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/packter/packter/bus"
+	"github.com/packter/packter/internal/syncbuf"
 	"github.com/packter/packter/protocol"
 )
 
@@ -50,7 +51,7 @@ func TestDeliveryLostOnItsWay(t *testing.T) {
 			}
 
 			got := newTally("gap")
-			var said lines
+			var said syncbuf.Buffer
 			src, err := bus.NewSource(connect(t, bus.ClientOptions{URLs: nc.ConnectedUrl()}), bus.SourceConfig{
 				Durable: durable, Start: time.Now().Add(-time.Second), Logger: slog.New(slog.NewTextHandler(&said, nil))})
 			if err != nil {

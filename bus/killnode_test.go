@@ -22,6 +22,7 @@ import (
 	"github.com/packter/packter/bus"
 	"github.com/packter/packter/bus/hub"
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/syncbuf"
 )
 
 // hubProcessEnv, when set, makes this test binary a JetStream server
@@ -445,24 +446,6 @@ func stepDown(t testing.TB, js jetstream.JetStream, subject, to string, leader f
 	}
 }
 
-// lines is a log sink that keeps what the monitors' sources say.
-type lines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // killTarget picks the node to kill before any client connects: the
 // stream's leader, or a node that leads neither the stream nor the
 // metadata.
@@ -505,7 +488,7 @@ func killNode(t *testing.T, leader bool) killResult {
 	t.Cleanup(cancel)
 	key := []byte("tokyo-secret")
 	tokyo, osaka := newTally("tokyo"), newTally("osaka")
-	var said lines
+	var said syncbuf.Buffer
 	start := time.Now().Add(-time.Second)
 	for _, m := range []struct {
 		filter, durable string

@@ -1,20 +1,19 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/syncbuf"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -149,26 +148,8 @@ func TestColourNeverAlone(t *testing.T) {
 	}
 }
 
-// syncBuffer is an io.Writer safe to read while the console writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitFor polls until cond holds for the output, or fails at the deadline.
-func waitFor(t *testing.T, out *syncBuffer, what string, cond func(string) bool) {
+func waitFor(t *testing.T, out *syncbuf.Buffer, what string, cond func(string) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond(out.String()) {
@@ -184,7 +165,7 @@ func waitFor(t *testing.T, out *syncBuffer, what string, cond func(string) bool)
 func TestFullScreenProgram(t *testing.T) {
 	r := newRig(t, 20, false)
 	inR, inW := io.Pipe()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cfg := Config{Timeline: r.tl, Sound: r.sound, Speech: r.speech, Tracer: r.tracer,
 		In: inR, Out: out, NoColor: true, Tick: defaultTick, Getenv: func(string) string { return "" },
 		Now: func() time.Time { return r.clock }}
@@ -215,7 +196,7 @@ func TestFullScreenProgram(t *testing.T) {
 func TestAccessibleRun(t *testing.T) {
 	r := newRig(t, 20, false)
 	inR, inW := io.Pipe()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := Config{Timeline: r.tl, Sound: r.sound, Speech: r.speech, Tracer: r.tracer,
@@ -261,7 +242,7 @@ func TestAccessibleRun(t *testing.T) {
 func TestAccessibleRunEndsWithContext(t *testing.T) {
 	r := newRig(t, 3, false)
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Config{Timeline: r.tl, In: strings.NewReader(""), Out: out, Getenv: func(string) string { return "" }})
@@ -282,7 +263,7 @@ func TestFullScreenInputNotATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer null.Close()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/packter/packter/internal/syncbuf"
 )
 
 // sendDatagrams sends each of ds to addr from one socket, in order.
@@ -259,11 +261,11 @@ func TestFloodMemoryBounded(t *testing.T) {
 
 // startMonitorKeys is startMonitor with its standard input given to the
 // test: keys are read as lines from a pipe ("1" then "T" is 1, then T).
-func startMonitorKeys(t *testing.T, extra ...string) (addr string, keys io.Writer, stderr *syncBuffer, stdout string) {
+func startMonitorKeys(t *testing.T, extra ...string) (addr string, keys io.Writer, stderr *syncbuf.Buffer, stdout string) {
 	t.Helper()
 	args := append([]string{"monitor", "--accessible", "--no-audio", "--voice", "none", "--listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(packterBin, args...)
-	stderr = &syncBuffer{}
+	stderr = &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	stdout = filepath.Join(t.TempDir(), "stdout")
 	f, err := os.Create(stdout)

@@ -15,10 +15,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/packter/packter/internal/syncbuf"
 )
 
 // The tests drive the real binary, as users and scripts do.
@@ -77,34 +78,16 @@ func TestCLIContract(t *testing.T) {
 	}
 }
 
-// syncBuffer is a child's stderr that the test may read while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var listeningLine = regexp.MustCompile(`packter \w+: listening on UDP (\S+)`)
 
 // startMonitor runs `packter monitor` in accessible mode on a port the
 // monitor picks itself (no free-port race) and waits until it says where it
 // listens and its console has started (its first line on stdout).
-func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, stderr *syncBuffer, out *os.File) {
+func startMonitor(t *testing.T, extra ...string) (addr string, cmd *exec.Cmd, stderr *syncbuf.Buffer, out *os.File) {
 	t.Helper()
 	args := append([]string{"monitor", "--accessible", "--no-audio", "--voice", "none", "--listen", "127.0.0.1:0"}, extra...)
 	cmd = exec.Command(packterBin, args...)
-	stderr = &syncBuffer{}
+	stderr = &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	f, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/syncbuf"
 	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/visual"
 )
@@ -115,7 +116,7 @@ func TestGlobeKeyPickAndTrace(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, board, "--stdin", "--vsync=false", "--fly", "1h", "--size", fmt.Sprintf("%dx%d", W, H))
 	cmd.Env = env(d)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -2,17 +2,16 @@ package xvfbtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"github.com/packter/packter/event"
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/packter/packter/event"
+	"github.com/packter/packter/internal/syncbuf"
 	"github.com/packter/packter/intertrack"
 	"github.com/packter/packter/protocol"
 	"github.com/packter/packter/visual"
@@ -61,7 +60,7 @@ func TestClickTraceAndTimeline(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, board, "--stdin", "--vsync=false", "--fly", "1h", "--size", fmt.Sprintf("%dx%d", W, H))
 	cmd.Env = env(d)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -131,23 +130,6 @@ func TestClickTraceAndTimeline(t *testing.T) {
 			t.Fatalf("key %s: no request from the board (focus %s, board window %s)\n%s", c.key, shot, win, stderr.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestStandaloneTimeline: the standalone board keeps its own timeline; B
