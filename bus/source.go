@@ -127,6 +127,10 @@ func (s *Source) consumer(ctx context.Context, after uint64) (jetstream.Consumer
 
 // Run hands every message to in until ctx ends.
 func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
+	ctx, cancel := context.WithCancel(ctx)
+	serial := &serialIntake{in: in}
+	lv := &live{ctx: ctx, s: s, in: serial, seen: newRecentIDs(recentMax, recentAge)}
+	defer func() { cancel(); lv.stop() }() // the live path's goroutine ends with ctx
 	var last uint64
 	again := false // making the consumer again after it was lost
 	for {
@@ -151,9 +155,11 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 			first = c.CachedInfo().AckFloor.Stream + 1
 		}
 		s.startSeq.CompareAndSwap(0, first)
-		err = consume(ctx, c, in, deliver{
+		lv.caughtUp(c.CachedInfo().NumPending)
+		err = consume(ctx, c, serial, deliver{
 			durable: s.cfg.Durable != "", lostOnSilence: s.cfg.Durable == "", sites: &s.sites, warn: s.warn, lastSeq: &last,
 			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() }, gaps: true,
+			seen: lv.seen, pending: lv.caughtUp,
 		})
 		if errors.Is(err, errGap) && s.cfg.Durable != "" {
 			s.warn.Warn("nats delivery lost on its way; the consumer goes back for it", "after", last)
@@ -246,6 +252,12 @@ type deliver struct {
 	// and, durable, acknowledge the lost one with it. (Not for an ordered
 	// consumer, which renumbers when it is made again.)
 	gaps bool
+	// seen, when set, drops a message whose id it has seen (its copy came
+	// by the live path first, which it shares), and remembers the others'.
+	seen *recentIDs
+	// pending, when set, is told after each batch how many messages the
+	// consumer has left to deliver.
+	pending func(uint64)
 }
 
 // errLost ends consume when the servers no longer have the consumer.
@@ -334,6 +346,7 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 		}
 		pkts := make([]protocol.Packet, 0, len(batch))
 		var ack jetstream.Msg
+		var pending uint64 // after the batch's last message
 		stop, gap := false, false
 		for _, m := range batch {
 			md, err := m.Metadata()
@@ -345,7 +358,7 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 				gap = true
 				break
 			}
-			dseq = md.Sequence.Consumer
+			dseq, pending = md.Sequence.Consumer, md.NumPending
 			if d.end != nil && d.end(*md) {
 				stop = true
 				break
@@ -358,6 +371,11 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 				continue // delivered again after a failover: the monitor has it
 			}
 			last = md.Sequence.Stream
+			if d.seen != nil {
+				if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" && !d.seen.first(id) {
+					continue // heard live already (acknowledged with the batch all the same)
+				}
+			}
 			if d.sites != nil {
 				d.sites.saw(m.Subject(), time.Now())
 			}
@@ -372,6 +390,9 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 			done = func() { _ = ack.Ack() } // AckAll: covers the batch; a lost ack is redelivered and skipped
 		}
 		in.Datagrams(pkts, done)
+		if d.pending != nil && ack != nil {
+			d.pending(pending)
+		}
 		if stop {
 			return errEnd
 		}
