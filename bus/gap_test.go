@@ -53,7 +53,9 @@ func TestDeliveryLostOnItsWay(t *testing.T) {
 			got := newTally("gap")
 			var said syncbuf.Buffer
 			src, err := bus.NewSource(connect(t, bus.ClientOptions{URLs: nc.ConnectedUrl()}), bus.SourceConfig{
-				Durable: durable, Start: time.Now().Add(-time.Second), Logger: slog.New(slog.NewTextHandler(&said, nil))})
+				// The stream's path alone: the live one would bring the
+				// stolen message anyway, and hide a rewind that lost it.
+				Durable: durable, Start: time.Now().Add(-time.Second), StreamOnly: true, Logger: slog.New(slog.NewTextHandler(&said, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}

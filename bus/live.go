@@ -157,7 +157,6 @@ func (l *live) caughtUp(pending uint64) {
 			l.s.warn.Warn("nats live subscription failed; hearing the stream only", "filter", f, "err", fmt.Errorf("subscribe: %w", err))
 			continue
 		}
-		_ = sub.SetPendingLimits(liveBuffer, 64<<20)
 		l.subs = append(l.subs, sub)
 	}
 	l.wg.Add(1)

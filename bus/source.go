@@ -39,8 +39,12 @@ type SourceConfig struct {
 	Durable string
 	// Start, when set, delivers from that time (a monitor catching up);
 	// otherwise only what is published from now on.
-	Start  time.Time
-	Logger *slog.Logger
+	Start time.Time
+	// StreamOnly hears the stream only, not also the live path (bus/live.go):
+	// for a test of the stream's own guarantees, or a monitor whose
+	// credentials allow no plain subscription.
+	StreamOnly bool
+	Logger     *slog.Logger
 }
 
 // Source is a monitor.Source reading the stream.
@@ -155,12 +159,17 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 			first = c.CachedInfo().AckFloor.Stream + 1
 		}
 		s.startSeq.CompareAndSwap(0, first)
-		lv.caughtUp(c.CachedInfo().NumPending)
-		err = consume(ctx, c, serial, deliver{
+		if !s.cfg.StreamOnly {
+			lv.caughtUp(c.CachedInfo().NumPending)
+		}
+		d := deliver{
 			durable: s.cfg.Durable != "", lostOnSilence: s.cfg.Durable == "", sites: &s.sites, warn: s.warn, lastSeq: &last,
 			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() }, gaps: true,
-			seen: lv.seen, pending: lv.caughtUp,
-		})
+		}
+		if !s.cfg.StreamOnly {
+			d.seen, d.pending = lv.seen, lv.caughtUp
+		}
+		err = consume(ctx, c, serial, d)
 		if errors.Is(err, errGap) && s.cfg.Durable != "" {
 			s.warn.Warn("nats delivery lost on its way; the consumer goes back for it", "after", last)
 			s.rewind(ctx, last)
