@@ -126,9 +126,14 @@ type live struct {
 	seen *recentIDs
 	mu   sync.Mutex
 	on   bool // the consumer is near the end of the stream: deliver live messages
-	subs []*nats.Subscription
-	msgs chan *nats.Msg
-	wg   sync.WaitGroup
+	// started: subscribed (on first use). Paused, the subscription stays,
+	// dropping what arrives: a monitor falls behind under load, and a
+	// subscription made again each time it catches up would come and go
+	// with every burst.
+	started bool
+	subs    []*nats.Subscription
+	msgs    chan *nats.Msg
+	wg      sync.WaitGroup
 }
 
 // caughtUp is told, by the stream's side, how many messages the consumer
@@ -146,9 +151,10 @@ func (l *live) caughtUp(pending uint64) {
 		l.s.log.Info("nats consumer behind the stream: the live path pauses until it has caught up", "pending", pending)
 		return
 	}
-	if l.subs != nil {
+	if l.started {
 		return
 	}
+	l.started = true
 	l.msgs = make(chan *nats.Msg, liveBuffer)
 	for _, f := range l.s.cfg.Filters {
 		sub, err := l.s.nc.ChanSubscribe(f, l.msgs)
