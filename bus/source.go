@@ -129,7 +129,8 @@ func (s *Source) consumer(ctx context.Context, after uint64) (jetstream.Consumer
 	return s.js.CreateOrUpdateConsumer(ctx, StreamName, cfg)
 }
 
-// Run hands every message to in until ctx ends.
+// Run hands every message to in until ctx ends: from the consumer, and,
+// once it has caught up, live as well (bus/live.go), each message once.
 func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 	ctx, cancel := context.WithCancel(ctx)
 	serial := &serialIntake{in: in}
