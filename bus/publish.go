@@ -21,10 +21,15 @@ const FromHeader = "Packter-From"
 
 // PublisherConfig configures a Publisher.
 type PublisherConfig struct {
-	// MaxPending bounds messages published but not yet acknowledged by the
-	// stream (256): past it, Send waits. The bytes are the publisher's until
-	// acknowledged, so this bounds memory as well.
-	MaxPending int
+	// MaxPending (8192 messages) and MaxPendingBytes (64 MiB) bound what
+	// is published but not yet acknowledged by the stream: past either,
+	// Send waits. The bytes are the publisher's until acknowledged, so this
+	// bounds its memory. They are large so that an agent goes on publishing
+	// through the servers' election of a new stream leader (4–9 s), which the
+	// monitors hear live meanwhile: at 256 messages, an agent sending 200 a
+	// second stopped after 1.3 s.
+	MaxPending      int
+	MaxPendingBytes int
 	// AckTimeout is how long to wait for the stream's acknowledgement
 	// before publishing again under the same id (2 s): a node that died
 	// with the message is covered by the one that takes over.
@@ -38,6 +43,7 @@ type PublisherStats struct {
 	Duplicates uint64 // acknowledged as already stored (a retry whose first copy got through)
 	Retries    uint64 // published again after an error or a timeout
 	Lost       uint64 // given up on at Close
+	Waited     uint64 // Sends that waited for room (MaxPending, MaxPendingBytes)
 }
 
 // Publisher publishes datagrams to JetStream with message ids, and
@@ -58,9 +64,11 @@ type Publisher struct {
 	quit     chan struct{}  // Close gave up waiting: stop retrying
 	acked    chan struct{}  // the acker has finished
 	idle     *sync.Cond     // signalled when nothing is outstanding
+	room     *sync.Cond     // signalled when outstanding bytes go down
 	out      int            // published, not yet acknowledged or given up
+	outBytes int            // their bytes
 
-	messages, duplicates, retries, lost atomic.Uint64
+	messages, duplicates, retries, lost, waited atomic.Uint64
 }
 
 type pending struct {
@@ -71,7 +79,10 @@ type pending struct {
 // NewPublisher publishes on nc.
 func NewPublisher(nc *nats.Conn, cfg PublisherConfig) (*Publisher, error) {
 	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = 256
+		cfg.MaxPending = 8192
+	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = 64 << 20
 	}
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 2 * time.Second
@@ -90,6 +101,7 @@ func NewPublisher(nc *nats.Conn, cfg PublisherConfig) (*Publisher, error) {
 		quit:     make(chan struct{}), acked: make(chan struct{}),
 	}
 	p.idle = sync.NewCond(&p.mu)
+	p.room = sync.NewCond(&p.mu)
 	go p.ackLoop()
 	return p, nil
 }
@@ -98,16 +110,24 @@ func NewPublisher(nc *nats.Conn, cfg PublisherConfig) (*Publisher, error) {
 var ErrClosed = errors.New("bus: publisher closed")
 
 // Send publishes one datagram on subj; from, when not empty, goes in
-// FromHeader. data is copied. Send waits while MaxPending messages are
-// unacknowledged: a stream that does not keep up slows the sender rather
-// than losing records.
+// FromHeader. data is copied. Send waits while MaxPending messages or
+// MaxPendingBytes are unacknowledged: a stream that does not keep up slows
+// the sender rather than losing records.
 func (p *Publisher) Send(subj string, data []byte, from string) error {
 	p.mu.Lock()
+	// One message alone may exceed the byte bound: it waits for an empty queue.
+	if !p.closed && p.outBytes > 0 && p.outBytes+len(data) > p.cfg.MaxPendingBytes {
+		p.waited.Add(1)
+		for !p.closed && p.outBytes > 0 && p.outBytes+len(data) > p.cfg.MaxPendingBytes {
+			p.room.Wait()
+		}
+	}
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
 	}
 	p.out++
+	p.outBytes += len(data)
 	p.sending.Add(1)
 	p.mu.Unlock()
 	defer p.sending.Done()
@@ -179,6 +199,8 @@ func (p *Publisher) ackLoop() {
 		}
 		p.mu.Lock()
 		p.out--
+		p.outBytes -= len(e.msg.Data)
+		p.room.Broadcast()
 		if p.out == 0 {
 			p.idle.Broadcast()
 		}
@@ -214,6 +236,7 @@ func (p *Publisher) Close(timeout time.Duration) error {
 		return nil
 	}
 	p.closed = true
+	p.room.Broadcast() // Sends waiting for room end with ErrClosed
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -228,7 +251,7 @@ func (p *Publisher) Close(timeout time.Duration) error {
 // Stats returns the counts so far.
 func (p *Publisher) Stats() PublisherStats {
 	return PublisherStats{Messages: p.messages.Load(), Duplicates: p.duplicates.Load(),
-		Retries: p.retries.Load(), Lost: p.lost.Load()}
+		Retries: p.retries.Load(), Lost: p.lost.Load(), Waited: p.waited.Load()}
 }
 
 // failed is a future for a publish that failed before it left.
