@@ -351,10 +351,13 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, e.String())
 	}
 	printed := out.String()
-	for _, want := range []string{"SYN flood toward 192.168.1.20", "from 93.184.216.34 port 443 succeeded: the packet came from AS 64540, through AS 64510"} {
-		if !strings.Contains(printed, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, printed)
-		}
+	if !strings.Contains(printed, "SYN flood toward 192.168.1.20") {
+		t.Errorf("demo output lacks the flood alert:\n%s", printed)
+	}
+	// The sample holds web traffic from 93.184.216.34 on ports 80 and 443:
+	// which one the search finds first depends on when the key arrives.
+	if !traceOutcome.MatchString(printed) {
+		t.Errorf("demo output lacks %q:\n%s", traceOutcome, printed)
 	}
 	b, _ := os.ReadFile(spokenLog)
 	spoken := string(b)
@@ -386,6 +389,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("demo WAV is near silent (peak %d)", peak)
 	}
 }
+
+var traceOutcome = regexp.MustCompile(`from 93\.184\.216\.34 port (80|443) succeeded: the packet came from AS 64540, through AS 64510`)
 
 // TestMonitorFeedsBoard: `packter monitor --board` starts packter-board under a
 // real X server (Xvfb), feeds it what arrives, and the board draws it: its
