@@ -21,6 +21,17 @@ import (
 )
 
 // oneNode starts a single embedded server with the stream (replicas 1).
+// publisher makes a Publisher on nc, closed at the test's end.
+func publisher(t testing.TB, nc *nats.Conn, cfg bus.PublisherConfig) *bus.Publisher {
+	t.Helper()
+	p, err := bus.NewPublisher(nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(time.Second) })
+	return p
+}
+
 func oneNode(t *testing.T, extra func(*hub.Config), o bus.ClientOptions) (*hub.Hub, *nats.Conn) {
 	t.Helper()
 	h := startCluster(t, 1, extra)[0]
@@ -66,11 +77,7 @@ func TestClientOptionsCheck(t *testing.T) {
 
 func TestRelayCarriesDatagrams(t *testing.T) {
 	_, nc := oneNode(t, nil, bus.ClientOptions{})
-	p, err := bus.NewPublisher(nc, bus.PublisherConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(time.Second)
+	p := publisher(t, nc, bus.PublisherConfig{})
 	r, err := bus.NewRelay(p, bus.RelayConfig{Listen: "127.0.0.1:0", Site: "lab"})
 	if err != nil {
 		t.Fatal(err)
@@ -162,11 +169,7 @@ func TestDigestsOverNATS(t *testing.T) {
 
 func TestHistoryRange(t *testing.T) {
 	_, nc := oneNode(t, nil, bus.ClientOptions{})
-	p, err := bus.NewPublisher(nc, bus.PublisherConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(time.Second)
+	p := publisher(t, nc, bus.PublisherConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	publish := func(prefix string, n int) {
@@ -242,11 +245,7 @@ func (r *recorder) Events([]event.Event) {}
 // one after the last message it handed over: nothing missed, nothing twice.
 func TestConsumerLost(t *testing.T) {
 	_, nc := oneNode(t, nil, bus.ClientOptions{})
-	p, err := bus.NewPublisher(nc, bus.PublisherConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(time.Second)
+	p := publisher(t, nc, bus.PublisherConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	const n = 200

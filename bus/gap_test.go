@@ -29,11 +29,7 @@ func TestDeliveryLostOnItsWay(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			_, nc := oneNode(t, nil, bus.ClientOptions{})
-			p, err := bus.NewPublisher(nc, bus.PublisherConfig{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close(time.Second)
+			p := publisher(t, nc, bus.PublisherConfig{})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			sent := 0

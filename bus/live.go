@@ -167,6 +167,11 @@ func (l *live) caughtUp(pending uint64) {
 	}
 	l.wg.Add(1)
 	go l.run(l.ctx)
+	go func() { // a flush answered means the servers have the subscriptions
+		if l.s.nc.FlushTimeout(5*time.Second) == nil && len(l.subs) > 0 {
+			l.s.liveReadyOnce.Do(func() { close(l.s.liveReady) })
+		}
+	}()
 }
 
 func (l *live) isOn() bool {
@@ -209,9 +214,14 @@ func (l *live) run(ctx context.Context) {
 // first.
 func (l *live) add(pkts []protocol.Packet, m *nats.Msg) []protocol.Packet {
 	id := m.Header.Get(jetstream.MsgIDHeader)
-	if id == "" || !l.isOn() || !l.seen.first(id) {
+	if id == "" || !l.isOn() {
 		return pkts
 	}
+	if !l.seen.first(id) {
+		l.s.dupN.Add(1)
+		return pkts
+	}
+	l.s.liveN.Add(1)
 	l.s.sites.saw(m.Subject, time.Now())
 	from, _ := netip.ParseAddrPort(m.Header.Get(FromHeader))
 	return append(pkts, protocol.Packet{Data: m.Data, From: from, Time: time.Now()})

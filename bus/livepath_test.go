@@ -31,12 +31,11 @@ func TestLivePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(consumerNames(t, js)) == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no consumer")
-		}
+	select {
+	case <-src.LiveReady():
+	case <-ctx.Done():
+		t.Fatal("the live path never subscribed")
 	}
-	time.Sleep(200 * time.Millisecond) // its live subscription reaches the server
 	n := 0
 	send := func(subj, id string) {
 		m := nats.NewMsg(subj)
@@ -57,9 +56,20 @@ func TestLivePath(t *testing.T) {
 		send(bus.Subject("tokyo", "a1"), "") // no id: the stream's copy only
 	}
 	send(bus.Subject("osaka", "a1"), "id-osaka") // not this monitor's
-	for deadline := time.Now().Add(10 * time.Second); got.distinct() < n && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	// Each message with an id comes three times (two live: it and its
+	// retry, which the stream does not store again; one from the stream):
+	// whichever comes first is delivered, the other two dropped. Without
+	// the live path there would be one copy and no drop. Waiting for all 40
+	// drops means every copy was handled.
+	for got.distinct() < n || src.PathStats().Dropped < 40 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d records, path stats %+v", got.distinct(), n, src.PathStats())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	time.Sleep(300 * time.Millisecond) // time for a second copy to show
+	if st := src.PathStats(); st.Dropped != 40 {
+		t.Errorf("path stats %+v, want 40 second copies dropped", st)
+	}
 	checkTally(t, got, n, false)
 }

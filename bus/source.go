@@ -61,6 +61,12 @@ type Source struct {
 	// startSeq is the first stream sequence the first consumer delivers:
 	// what came before it is history (Archive).
 	startSeq atomic.Uint64
+	// The live path (bus/live.go): ready once subscribed and the servers
+	// have the subscription; messages it delivered, and second copies
+	// dropped on either path.
+	liveReady     chan struct{}
+	liveReadyOnce sync.Once
+	liveN, dupN   atomic.Uint64
 }
 
 // NewSource reads from nc.
@@ -83,7 +89,8 @@ func NewSource(nc *nats.Conn, cfg SourceConfig) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	return &Source{name: "packter-monitor-" + nuid.Next(), nc: nc, js: js, cfg: cfg, log: cfg.Logger, warn: ratelog.New(cfg.Logger, 5, 10*time.Second)}, nil
+	return &Source{name: "packter-monitor-" + nuid.Next(), nc: nc, js: js, cfg: cfg, log: cfg.Logger,
+		warn: ratelog.New(cfg.Logger, 5, 10*time.Second), liveReady: make(chan struct{})}, nil
 }
 
 var _ monitor.Source = (*Source)(nil)
@@ -95,6 +102,21 @@ func (s *Source) Sites() []SiteStatus { return s.sites.List() }
 // consumer is made): the monitor's timeline holds what it delivers, and the
 // stream before it is history.
 func (s *Source) StartSeq() uint64 { return s.startSeq.Load() }
+
+// PathStats says how the source's messages came: delivered by the live path
+// (bus/live.go), and second copies dropped (a message heard live and then
+// from the stream, or an agent's retry heard twice).
+type PathStats struct{ Live, Dropped uint64 }
+
+// PathStats returns the counts so far.
+func (s *Source) PathStats() PathStats {
+	return PathStats{Live: s.liveN.Load(), Dropped: s.dupN.Load()}
+}
+
+// LiveReady is closed once the live path is subscribed and the servers
+// have the subscription: what is published after it is heard live. A
+// monitor need not wait for it (the stream has everything); tests do.
+func (s *Source) LiveReady() <-chan struct{} { return s.liveReady }
 
 // Filters are the subjects the source hears (its configuration's, with the
 // default filled in).
@@ -168,7 +190,7 @@ func (s *Source) Run(ctx context.Context, in monitor.Intake) error {
 			stamp: func(jetstream.MsgMetadata) time.Time { return time.Now() }, gaps: true,
 		}
 		if !s.cfg.StreamOnly {
-			d.seen, d.pending = lv.seen, lv.caughtUp
+			d.seen, d.dups, d.pending = lv.seen, &s.dupN, lv.caughtUp
 		}
 		err = consume(ctx, c, serial, d)
 		if errors.Is(err, errGap) && s.cfg.Durable != "" {
@@ -265,6 +287,7 @@ type deliver struct {
 	// seen, when set, drops a message whose id it has seen (its copy came
 	// by the live path first, which it shares), and remembers the others'.
 	seen *recentIDs
+	dups *atomic.Uint64 // counts what seen dropped
 	// pending, when set, is told after each batch how many messages the
 	// consumer has left to deliver.
 	pending func(uint64)
@@ -383,6 +406,9 @@ func consume(ctx context.Context, c jetstream.Consumer, in monitor.Intake, d del
 			last = md.Sequence.Stream
 			if d.seen != nil {
 				if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" && !d.seen.first(id) {
+					if d.dups != nil {
+						d.dups.Add(1)
+					}
 					continue // heard live already (acknowledged with the batch all the same)
 				}
 			}
