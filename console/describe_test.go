@@ -82,10 +82,7 @@ func TestFilter(t *testing.T) {
 	flood.Model = event.CleanText("missile", event.MaxText)
 	msg := event.Event{Kind: event.KindMessage, Text: event.CleanText("tcp", event.MaxText)}
 	all := []event.Event{syn4, udp6, trace, flood, msg}
-	tests := []struct {
-		filter string
-		want   []bool // per event in all
-	}{
+	checkFilters(t, all, []filterCase{
 		{"", []bool{true, true, true, true, false}},
 		{"tcp", []bool{true, false, true, false, false}},
 		{"TCP SYN", []bool{true, false, false, false, false}},
@@ -106,25 +103,7 @@ func TestFilter(t *testing.T) {
 		{"dst:127.0.0.1 traceable", []bool{false, false, true, false, false}},
 		{"from 2001:db8::1 to 2001:db8::2", []bool{false, true, false, false, false}},
 		{"to", []bool{false, false, false, false, false}}, // a word of the description
-	}
-	for _, tc := range tests {
-		t.Run(tc.filter, func(t *testing.T) {
-			f, err := ParseFilter(tc.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range all {
-				if got := f.Match(&all[i]); got != tc.want[i] {
-					t.Errorf("event %d (%s): Match = %v, want %v", i, Describe(&all[i]), got, tc.want[i])
-				}
-			}
-		})
-	}
-	for _, bad := range []string{"flag:x", "port:70000", "port:-1", "from:nowhere"} {
-		if _, err := ParseFilter(bad); err == nil {
-			t.Errorf("ParseFilter(%q) accepted", bad)
-		}
-	}
+	}, "flag:x", "port:70000", "port:-1", "from:nowhere")
 }
 
 func TestFilterMatchAllocatesNothing(t *testing.T) {
@@ -221,4 +200,35 @@ func openPTY(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { pts.Close() })
 	return pts
+}
+
+// filterCase is a filter and, for each event of a test's list, whether it
+// matches.
+type filterCase struct {
+	filter string
+	want   []bool
+}
+
+// checkFilters checks each case against every event, and that each of bad
+// is refused.
+func checkFilters(t *testing.T, all []event.Event, cases []filterCase, bad ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range all {
+				if got := f.Match(&all[i]); got != tc.want[i] {
+					t.Errorf("event %d (%s): Match = %v, want %v", i, Describe(&all[i]), got, tc.want[i])
+				}
+			}
+		})
+	}
+	for _, b := range bad {
+		if _, err := ParseFilter(b); err == nil {
+			t.Errorf("ParseFilter(%q) accepted", b)
+		}
+	}
 }
