@@ -28,6 +28,15 @@ type Loaded struct {
 	Cut bool
 }
 
+// Start is where the views go after a load asked from t: t, or the first
+// loaded event when the stretch starts later (not the silence before it).
+func (l Loaded) Start(t time.Time) time.Time {
+	if l.Events > 0 && l.From.After(t) {
+		return l.From
+	}
+	return t
+}
+
 // ErrNoArchive is SeekTime's error for a time before the timeline without
 // an archive to load it from.
 var ErrNoArchive = errors.New("no archive to load from")
@@ -73,9 +82,7 @@ func (p *Playhead) SeekTime(ctx context.Context, t time.Time, by string) (Loaded
 		if l, err = p.Load(ctx, t); err != nil {
 			return l, err
 		}
-		if l.Events > 0 && l.From.After(t) {
-			t = l.From
-		}
+		t = l.Start(t)
 	}
 	p.SeekAt(t, by)
 	return l, nil

@@ -130,11 +130,7 @@ func (c *Control) finishLoad(r loadResult) {
 	if r.l.Events == 0 {
 		c.log.Info("board: the stream holds nothing before the timeline", "from", r.to)
 	}
-	to := r.to
-	if r.l.Events > 0 && r.l.From.After(to) { // not the silence before the stretch
-		to = r.l.From
-	}
-	c.ph.SeekAt(to, c.by)
+	c.ph.SeekAt(r.l.Start(r.to), c.by)
 	if r.speed > 0 {
 		c.ph.Play(r.speed, c.by)
 	}
