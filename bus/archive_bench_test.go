@@ -20,10 +20,7 @@ func BenchmarkArchiveLoad(b *testing.B) {
 	hub := startCluster(b, 1, nil)[0]
 	nc := connect(b, bus.ClientOptions{URLs: hub.ClientURL()})
 	ensureStream(b, nc, 1)
-	p, err := bus.NewPublisher(nc, bus.PublisherConfig{AckTimeout: 5 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := publisher(b, nc, bus.PublisherConfig{AckTimeout: 5 * time.Second})
 	bt, err := bus.NewBatcher(p, bus.BatcherConfig{Subject: bus.Subject("bench", "a1"), Window: 5 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)

@@ -18,11 +18,7 @@ import (
 func TestPublisherByteBound(t *testing.T) {
 	hub := startCluster(t, 1, nil)[0]
 	nc := connect(t, bus.ClientOptions{URLs: hub.ClientURL()})
-	p, err := bus.NewPublisher(nc, bus.PublisherConfig{MaxPendingBytes: 1000, AckTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(time.Second)
+	p := publisher(t, nc, bus.PublisherConfig{MaxPendingBytes: 1000, AckTimeout: 200 * time.Millisecond})
 	body := bytes.Repeat([]byte("r"), 400)
 	subj := bus.Subject("lab", "a1")
 	for range 2 {
