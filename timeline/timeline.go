@@ -82,10 +82,10 @@ type Timeline struct {
 	// The past: events from before the ring's oldest, loaded from an
 	// archive (Backfill), numbered just below first so that seeking and
 	// playing go on from them into the ring. They stay while they adjoin
-	// the ring: its first eviction drops them.
-	pastCap   uint64 // room below the first seq (AllowPast); 0: none
-	past      []entry
-	pastFirst uint64
+	// the ring: its first eviction drops them. past[0] is seq
+	// first-len(past).
+	pastCap uint64 // room below the first seq (AllowPast); 0: none
+	past    []entry
 
 	counts  Counts
 	str     *strings
@@ -119,7 +119,7 @@ func (t *Timeline) AllowPast(n int) error {
 		return errors.New("timeline: AllowPast after Append")
 	}
 	t.pastCap = uint64(max(n, 0))
-	t.first, t.next, t.pastFirst = t.pastCap, t.pastCap, t.pastCap
+	t.first, t.next = t.pastCap, t.pastCap
 	return nil
 }
 
@@ -180,7 +180,7 @@ func (p *Past) Commit() (int, error) {
 	if t.next > t.first && p.last > t.slot(t.first).time {
 		return 0, errors.New("timeline: past events newer than the oldest held")
 	}
-	t.past, t.pastFirst = p.entries, t.first-n
+	t.past = p.entries
 	p.entries = nil
 	return int(n), nil
 }
@@ -198,17 +198,12 @@ func (t *Timeline) Backfill(evs []event.Event) (int, error) {
 }
 
 // low is the oldest seq held, past included.
-func (t *Timeline) low() uint64 {
-	if len(t.past) > 0 {
-		return t.pastFirst
-	}
-	return t.first
-}
+func (t *Timeline) low() uint64 { return t.first - uint64(len(t.past)) }
 
 // at is the entry of a held seq, in the past or the ring.
 func (t *Timeline) at(seq uint64) *entry {
 	if seq < t.first {
-		return &t.past[seq-t.pastFirst]
+		return &t.past[seq-t.low()]
 	}
 	return t.slot(seq)
 }
@@ -234,7 +229,7 @@ func (t *Timeline) Append(ev *event.Event) uint64 {
 	if t.next-t.first > t.cap {
 		t.first = t.next - t.cap
 		if len(t.past) > 0 { // no longer adjoins the ring
-			t.past, t.pastFirst = t.past[:0], t.first
+			t.past = nil // and its memory with it
 		}
 	}
 	t.count(ev)
