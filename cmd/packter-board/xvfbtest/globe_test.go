@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -100,15 +99,8 @@ func countExact(img image.Image, c color.RGBA) int {
 // earth record's ball selects it and T sends it to the traceback client its
 // description names, as on the boards.
 func TestGlobeKeyPickAndTrace(t *testing.T) {
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
-	}
-	d := xvfb(t)
-	tc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	d := xdoDisplay(t)
+	tc := traceClient(t)
 	ev := earthRec(20, 10, 50, 100, 1)
 	ev.Desc = event.CleanText("0123456789abcdef0123456789abcdef-"+tc.LocalAddr().String(), event.MaxText)
 

@@ -17,6 +17,28 @@ import (
 	"github.com/packter/packter/visual"
 )
 
+// xdoDisplay is an X display for a test that drives it with xdotool
+// (skipped without it).
+func xdoDisplay(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
+	}
+	return xvfb(t)
+}
+
+// traceClient is a UDP socket standing for the traceback client a record's
+// description names, closed at the test's end.
+func traceClient(t *testing.T) net.PacketConn {
+	t.Helper()
+	tc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	return tc
+}
+
 // xdo runs xdotool on the test's display.
 func xdo(t *testing.T, display string, args ...string) string {
 	t.Helper()
@@ -43,15 +65,8 @@ func press(t *testing.T, display, key string) {
 // description names (a UDP socket of this test), and Space, B and L ask the
 // monitor's timeline to pause, rewind and go live.
 func TestClickTraceAndTimeline(t *testing.T) {
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
-	}
-	d := xvfb(t)
-	tc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	d := xdoDisplay(t)
+	tc := traceClient(t)
 	const hash = "0123456789abcdef0123456789abcdef"
 	evs := records()[:2]
 	evs[0].Desc = event.CleanText(hash+"-"+tc.LocalAddr().String(), event.MaxText)
@@ -136,10 +151,7 @@ func TestClickTraceAndTimeline(t *testing.T) {
 // rewinds it (the readout says REWIND and how far back), Space pauses it
 // (PAUSED), L returns to LIVE.
 func TestStandaloneTimeline(t *testing.T) {
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		t.Skip("xdotool is not installed (scripts/setup.sh test installs it)")
-	}
-	d := xvfb(t)
+	d := xdoDisplay(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, board, "--listen", "127.0.0.1:0", "--readout", "--vsync=false", "--fly", "1h", "--size", fmt.Sprintf("%dx%d", W, H))
