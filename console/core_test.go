@@ -88,6 +88,17 @@ func lastOf(notes []note, k noteKind) string {
 	return ""
 }
 
+// textsOf is the text of every note of kind k, in order.
+func textsOf(notes []note, k noteKind) []string {
+	var out []string
+	for _, n := range notes {
+		if n.kind == k {
+			out = append(out, n.text)
+		}
+	}
+	return out
+}
+
 func TestSelectionMoves(t *testing.T) {
 	r := newRig(t, 20, true)
 	notes, _ := r.press("j")
@@ -375,12 +386,7 @@ func TestSoundKeys(t *testing.T) {
 func TestHelpRepeatStop(t *testing.T) {
 	r := newRig(t, 3, false)
 	notes, _ := r.press("?")
-	var help []string
-	for _, n := range notes {
-		if n.kind == noteHelp {
-			help = append(help, n.text)
-		}
-	}
+	help := textsOf(notes, noteHelp)
 	if len(help) != len(r.c.keys.Bindings()) || help[0] != "T: trace the selected packet" {
 		t.Fatalf("help lines %q", help)
 	}

@@ -87,12 +87,7 @@ func TestEarthFoldedIntoItsPacket(t *testing.T) {
 	r.tl.Append(&pkt)
 	r.tl.Append(&e)
 	r.c.refresh()
-	var lines []string
-	for _, n := range r.c.takeNotes() {
-		if n.kind == noteEvent {
-			lines = append(lines, n.text)
-		}
-	}
+	lines := textsOf(r.c.takeNotes(), noteEvent)
 	want := "TCP SYN from 1.0.0.7 port 40000 to 2.0.0.1 port 80, from Japan to Germany"
 	if len(lines) != 1 || lines[0] != want {
 		t.Errorf("lines %q, want one: %q", lines, want)
@@ -119,12 +114,7 @@ func TestCountriesInSummaryAndFull(t *testing.T) {
 	}
 	r.clock = base.Add(11 * time.Second)
 	r.c.refresh()
-	var summary string
-	for _, n := range r.c.takeNotes() {
-		if n.kind == noteSummary {
-			summary = n.text
-		}
-	}
+	summary := lastOf(r.c.takeNotes(), noteSummary)
 	if !strings.Contains(summary, "from 3 countries, most from Brazil, Japan and Germany") {
 		t.Errorf("summary %q", summary)
 	}

@@ -25,12 +25,7 @@ func TestTraceLaunchedElsewhere(t *testing.T) {
 	r.tl.Append(&event.Event{Time: at, Kind: event.KindMessage, Text: event.CleanText("Traceback trial succeeded<br>Depth 0: found AS:64500", event.MaxText)})
 	r.tl.Append(&event.Event{Time: at, Kind: event.KindVoice, Text: event.CleanText("Traceback succeeded: the packet came from AS 64540, through AS 64510", event.MaxText)})
 	r.c.refresh()
-	var outcome []string
-	for _, n := range r.c.takeNotes() {
-		if n.kind == noteAnnounce {
-			outcome = append(outcome, n.text)
-		}
-	}
+	outcome := textsOf(r.c.takeNotes(), noteAnnounce)
 	want := "Trace succeeded: the packet came from AS 64540, through AS 64510"
 	if len(outcome) != 1 || outcome[0] != want {
 		t.Fatalf("announced %q, want %q", outcome, want)
