@@ -21,6 +21,20 @@ import (
 )
 
 // oneNode starts a single embedded server with the stream (replicas 1).
+// stream is the PACKTER stream, as nc sees it.
+func stream(t testing.TB, ctx context.Context, nc *nats.Conn) jetstream.Stream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // publisher makes a Publisher on nc, closed at the test's end.
 func publisher(t testing.TB, nc *nats.Conn, cfg bus.PublisherConfig) *bus.Publisher {
 	t.Helper()
@@ -270,18 +284,11 @@ func TestConsumerLost(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the first half did not arrive")
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, bus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := stream(t, ctx, nc)
 	names := st.ConsumerNames(ctx)
 	deleted := 0
 	for name := range names.Name() {
-		if err := js.DeleteConsumer(ctx, bus.StreamName, name); err != nil {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
 			t.Fatal(err)
 		}
 		deleted++

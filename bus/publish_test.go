@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/packter/packter/bus"
 )
 
@@ -46,14 +44,7 @@ func TestPublisherByteBound(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, bus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := stream(t, ctx, nc)
 	info, err := st.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
