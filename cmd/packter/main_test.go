@@ -354,8 +354,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !strings.Contains(printed, "SYN flood toward 192.168.1.20") {
 		t.Errorf("demo output lacks the flood alert:\n%s", printed)
 	}
-	// The sample holds web traffic from 93.184.216.34 on ports 80 and 443:
-	// which one the search finds first depends on when the key arrives.
+	// The sample holds web traffic from 93.184.216.34 on ports 80 and 443,
+	// and its ping replies: which one the search finds first depends on
+	// when the key arrives.
 	if !traceOutcome.MatchString(printed) {
 		t.Errorf("demo output lacks %q:\n%s", traceOutcome, printed)
 	}
@@ -390,7 +391,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 }
 
-var traceOutcome = regexp.MustCompile(`from 93\.184\.216\.34 port (80|443) succeeded: the packet came from AS 64540, through AS 64510`)
+var traceOutcome = regexp.MustCompile(`from 93\.184\.216\.34 (port (80|443)|type 0) succeeded: the packet came from AS 64540, through AS 64510`)
 
 // TestMonitorFeedsBoard: `packter monitor --board` starts packter-board under a
 // real X server (Xvfb), feeds it what arrives, and the board draws it: its
